@@ -1,0 +1,22 @@
+# overfit: the experiments of chapter 4 of Deep Learning with Python, re-run and measured.
+# This file only declares; the rules live in workflow/rules, the logic in src/overfit.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
+    localrule: True

@@ -1,0 +1,72 @@
+# Data stage: fetch (mirror or official URL) and verify, then prepare. Calls overfit.data.
+
+
+rule fetch_imdb:
+    output:
+        "resources/aclImdb_v1.tar.gz",
+    params:
+        data=config["data"],
+    log:
+        "logs/fetch_imdb.log",
+    localrule: True
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/fetch_imdb.py"
+
+
+rule prepare_imdb:
+    input:
+        archive="resources/aclImdb_v1.tar.gz",
+        code=package_code("data"),
+    output:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        vocabulary="results/data/imdb/vocabulary.tsv",
+        manifest="results/data/imdb/manifest.json",
+    params:
+        data=config["data"],
+    log:
+        "logs/prepare_imdb.log",
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/prepare_imdb.py"
+
+
+rule fetch_fashion_mnist:
+    output:
+        "resources/fashion_mnist/{name}.gz",
+    params:
+        data=config["data"],
+        name="{name}",
+    log:
+        "logs/fetch_fashion_mnist/{name}.log",
+    localrule: True
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/fetch_fashion_mnist.py"
+
+
+rule prepare_fashion_mnist:
+    input:
+        files=expand("resources/fashion_mnist/{name}.gz", name=FASHION_MNIST_FILES),
+        code=package_code("data"),
+    output:
+        train="results/data/fashion_mnist/train.npz",
+        test="results/data/fashion_mnist/test.npz",
+    params:
+        data=config["data"],
+    log:
+        "logs/prepare_fashion_mnist.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/prepare_fashion_mnist.py"
