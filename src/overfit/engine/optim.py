@@ -1,0 +1,47 @@
+"""RMSprop exactly as each edition's Keras computed it, as an optax transformation.
+
+Where epsilon sits matters here: the 10,000-wide first layer has many rare
+words whose accumulators stay tiny, and ``g / (sqrt(a) + 1e-8)`` (Keras
+2.0.8, 1st edition) takes different first steps from ``g / sqrt(a + 1e-7)``
+(tf.keras 2 / Keras 3, 2nd and 3rd editions) and from optax.rmsprop's
+default. Both keep a zero-initialised accumulator and no bias correction.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+EDITIONS = {
+    1: {"epsilon": 1e-8, "epsilon_inside_sqrt": False},  # Keras 2.0.8
+    2: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # tf.keras 2.x
+    3: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # Keras 3
+}
+
+
+class RMSpropState(NamedTuple):
+    accumulator: optax.Params  # running mean of squared gradients, starts at zero
+
+
+def keras_rmsprop(learning_rate: float = 1e-3, rho: float = 0.9, epsilon: float = 1e-8,
+                  epsilon_inside_sqrt: bool = False) -> optax.GradientTransformation:
+    def init(params):
+        return RMSpropState(jax.tree.map(jnp.zeros_like, params))
+
+    def update(grads, state, params=None):
+        del params
+        accumulator = jax.tree.map(lambda a, g: rho * a + (1.0 - rho) * g * g, state.accumulator, grads)
+        if epsilon_inside_sqrt:
+            step = lambda g, a: -learning_rate * g / jnp.sqrt(a + epsilon)
+        else:
+            step = lambda g, a: -learning_rate * g / (jnp.sqrt(a) + epsilon)
+        return jax.tree.map(step, grads, accumulator), RMSpropState(accumulator)
+
+    return optax.GradientTransformation(init, update)
+
+
+def rmsprop_for_edition(edition: int, learning_rate: float = 1e-3) -> optax.GradientTransformation:
+    return keras_rmsprop(learning_rate=learning_rate, rho=0.9, **EDITIONS[edition])

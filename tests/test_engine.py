@@ -1,0 +1,220 @@
+"""The engine against the book's Keras: sparse == dense, Keras' loss, metrics and RMSprop."""
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from overfit.data.imdb import SparseReviews
+from overfit.engine import losses, optim, sparse
+from overfit.engine.model import MLP, ModelSpec
+from overfit.engine.train import Run, Trainer, TrainingSpec, dense_batch, sparse_batch, train_models
+
+VOCABULARY = 60
+
+
+def random_reviews(n: int, seed: int = 0, vocabulary: int = VOCABULARY) -> SparseReviews:
+    """Multi-hot rows whose words carry the label: words 3..9 lean positive, 10..16 negative."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n).astype(np.uint8)
+    rows = []
+    for label in labels:
+        words = set(rng.choice(np.arange(17, vocabulary), rng.integers(3, 12), replace=False).tolist())
+        words |= set(rng.choice(np.arange(3, 10) if label else np.arange(10, 17), 2).tolist())
+        rows.append(np.array(sorted(words | {1}), np.uint16))
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+    return SparseReviews(np.concatenate(rows), offsets, labels, np.zeros(n, np.uint8), np.arange(n, dtype=np.int32),
+                         np.arange(n, dtype=np.int64) // 2, "test")
+
+
+def arrays_of(reviews: SparseReviews, dense: bool = False):
+    lengths = np.diff(reviews.offsets).astype(np.int32)
+    return (jnp.asarray(reviews.ids.astype(np.int32)), jnp.asarray(reviews.offsets[:-1].astype(np.int32)),
+            jnp.asarray(lengths), jnp.asarray(reviews.label.astype(np.float32)),
+            jnp.asarray(reviews.dense(VOCABULARY)) if dense else None)
+
+
+@pytest.mark.parametrize("kernel", ["segment", "csr"])
+def test_sparse_and_dense_give_the_same_logits_and_gradients(kernel):
+    reviews = random_reviews(12)
+    spec = ModelSpec.build([8, 4], l2=0.01, input_dim=VOCABULARY)
+    model = MLP(spec, nnx.Rngs(params=3))
+    graphdef, params = nnx.split(model, nnx.Param)
+    rows = np.array([4, 0, 7, 11, 2, -1, -1, 9], np.int32)  # padding rows in the middle of nothing: masked
+    arrays = arrays_of(reviews, dense=True)
+    transposed = (None, None)
+    if kernel == "csr":
+        lengths = np.diff(reviews.offsets)
+        transposed = tuple(jnp.asarray(a[0]) for a in sparse.transposed_structure(
+            rows[None], reviews.ids, reviews.offsets[:-1], lengths, VOCABULARY, 256))
+
+    def loss(params, make, transposed):
+        batch, labels, weights = make(arrays, jnp.asarray(rows), 256, transposed)
+        logits = nnx.merge(graphdef, params)(batch, csr=kernel == "csr")
+        return jnp.sum(losses.binary_crossentropy(logits, labels) * weights), logits
+
+    (sparse_loss, sparse_logits), sparse_grads = jax.value_and_grad(loss, has_aux=True)(params, sparse_batch, transposed)
+    (dense_loss, dense_logits), dense_grads = jax.value_and_grad(loss, has_aux=True)(params, dense_batch, None)
+    valid = rows >= 0
+    np.testing.assert_allclose(sparse_logits[valid], dense_logits[valid], atol=1e-6)
+    np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(sparse_grads), jax.tree.leaves(dense_grads)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert np.abs(np.asarray(jax.tree.leaves(sparse_grads)[0])).sum() > 0
+
+
+def test_transposed_structure_groups_entries_by_word():
+    reviews = random_reviews(5)
+    rows = np.array([[3, 1, 4, -1]], np.int32)
+    t_rows, t_indptr = sparse.transposed_structure(rows, reviews.ids, reviews.offsets[:-1], np.diff(reviews.offsets), VOCABULARY, 64)
+    dense = reviews.dense(VOCABULARY)[[3, 1, 4]]
+    for word in range(VOCABULARY):
+        members = t_rows[0, t_indptr[0, word]:t_indptr[0, word + 1]]
+        assert members.tolist() == np.flatnonzero(dense[:, word]).tolist()
+
+
+def test_glorot_uniform_kernels_and_zero_biases_as_keras():
+    model = MLP(ModelSpec.build([16, 16]), nnx.Rngs(params=0))
+    kernel = np.asarray(model.hidden[0].kernel[...])
+    limit = np.sqrt(6 / (10000 + 16))
+    assert kernel.shape == (10000, 16) and np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.95 * limit
+    assert np.all(np.asarray(model.hidden[0].bias[...]) == 0) and np.all(np.asarray(model.output.bias[...]) == 0)
+
+
+def test_clipped_binary_crossentropy_matches_keras_values():
+    logits = jnp.array([0.0, 2.0, -3.0, 40.0, -40.0])
+    labels = jnp.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    clipped = losses.binary_crossentropy(logits, labels)
+    # a confident wrong answer costs 15.94 under Keras' float32 clip, not 40:
+    # 1 - 1e-7 rounds to 1 - 2**-23 in float32, so the floor is -log(2**-23)
+    one, top = np.float32(1), np.float32(1 - 1e-7)
+    expected = [np.log(2), np.log1p(np.exp(2.0)), np.log1p(np.exp(-3.0)), -np.log(one - top), -np.log(top)]
+    np.testing.assert_allclose(clipped, expected, rtol=2e-4)
+    exact = losses.binary_crossentropy(logits, labels, clipped=False)
+    np.testing.assert_allclose(exact[3], 40.0, rtol=1e-6)
+    # past the clip the gradient is zero, as in Keras
+    assert jax.grad(lambda z: losses.binary_crossentropy(z, jnp.array(0.0)))(jnp.array(40.0)) == 0
+
+
+def test_kernel_penalties_have_keras_semantics():
+    kernel = jnp.array([[1.0, -2.0], [0.5, 0.0]])
+    assert float(losses.kernel_penalty(kernel, 0.0, 0.001)) == pytest.approx(0.001 * 5.25)
+    assert float(losses.kernel_penalty(kernel, 0.001, 0.0)) == pytest.approx(0.001 * 3.5)
+    assert float(losses.kernel_penalty(kernel, 0.001, 0.001)) == pytest.approx(0.001 * 8.75)
+
+
+@pytest.mark.parametrize("edition", [1, 2])
+def test_rmsprop_steps_equal_hand_computed_keras(edition):
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=(3, 4)).astype(np.float32)
+    gradients = [rng.normal(size=(3, 4)).astype(np.float32) * scale for scale in (1.0, 1e-3, 0.0, 5.0)]
+    gradients[0][0, 0] = 1e-9  # a rare word: where epsilon sits decides its step
+    tx = optim.rmsprop_for_edition(edition)
+    state = tx.init(jnp.asarray(params))
+    p, expected, accumulator = jnp.asarray(params), params.astype(np.float64), np.zeros_like(params, np.float64)
+    for g in gradients:
+        updates, state = tx.update(jnp.asarray(g), state, p)
+        p = p + updates
+        accumulator = 0.9 * accumulator + 0.1 * g.astype(np.float64) ** 2
+        if edition == 1:  # Keras 2.0.8: p - lr * g / (sqrt(a) + 1e-8)
+            expected = expected - 1e-3 * g / (np.sqrt(accumulator) + 1e-8)
+        else:  # tf.keras 2 / Keras 3: p - lr * g / sqrt(a + 1e-7)
+            expected = expected - 1e-3 * g / np.sqrt(accumulator + 1e-7)
+        np.testing.assert_allclose(np.asarray(p), expected, rtol=1e-5, atol=1e-7)
+    # the rare word's first step: 1e-3 * 1e-9 / (sqrt(1e-19) + 1e-8) = 9.7e-5 under edition 1,
+    # 1e-3 * 1e-9 / sqrt(1e-19 + 1e-7) = 3.2e-9 under edition 2: 30,000 times smaller
+    first = -float(tx.update(jnp.asarray(gradients[0]), tx.init(jnp.asarray(params)))[0][0, 0])
+    assert first == pytest.approx(9.69e-5 if edition == 1 else 3.16e-9, rel=0.01)
+
+
+def small_runs(n_train=40, n_val=20, protocol="t"):
+    return [Run({"protocol": protocol, "repeat": 0, "fold": fold, "seed": 0}, np.arange(fold, n_train, 1 + fold),
+                "test", np.arange(n_val), init_seed=10 + fold, shuffle_seed=20 + fold) for fold in range(2)]
+
+
+def table(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kernel", ["segment", "csr"])
+def test_training_learns_and_is_deterministic(kernel):
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+    training = TrainingSpec(epochs=12, batch_size=8, sparse_kernel=kernel, learning_rate=0.01)
+    first = table(train_models(spec, small_runs(), training, splits))
+    second = table(train_models(spec, small_runs(), training, splits))
+    assert first.equals(second)
+    loss = first[(first.split == "train") & (first.metric == "loss") & (first.fold == 0)].value.to_numpy()
+    assert loss[-1] < 0.5 * loss[0]
+    assert len(first) == 2 * 12 * 2 * 3  # runs × epochs × splits × metrics
+    assert not first.diverged.any()
+
+
+def test_vectorized_training_equals_the_loop():
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], dropout=0.5, input_dim=VOCABULARY)
+    runs = [Run({"protocol": "t", "repeat": 0, "fold": 0, "seed": s}, np.arange(40), "test", np.arange(20), s, 5 + s)
+            for s in range(3)]
+    loop = table(train_models(spec, runs, TrainingSpec(epochs=3, batch_size=16), splits))
+    vmap = table(train_models(spec, runs, TrainingSpec(epochs=3, batch_size=16, vectorize=True), splits))
+    keys = ["seed", "epoch", "split", "metric"]
+    loop, vmap = loop.sort_values(keys, ignore_index=True), vmap.sort_values(keys, ignore_index=True)
+    assert loop[keys].equals(vmap[keys])
+    np.testing.assert_allclose(loop.value, vmap.value, rtol=1e-5, atol=1e-6)
+
+
+def test_validation_and_training_loss_include_the_penalty_and_data_loss_does_not():
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], l2=0.01, input_dim=VOCABULARY)
+    trainer = Trainer(spec, TrainingSpec(epochs=1, batch_size=40))
+    rows = table(train_models(spec, small_runs()[:1], TrainingSpec(epochs=1, batch_size=40), splits, trainer=trainer))
+    value = rows.set_index(["split", "metric"]).value
+    # one epoch, one batch: the training penalty is the initial one; validation uses the trained weights
+    params, _ = trainer.init(10)
+    initial_penalty = float(nnx.merge(trainer.graphdef, params).penalty())
+    assert value["train", "loss"] - value["train", "data_loss"] == pytest.approx(initial_penalty, rel=1e-4)
+    assert value["validation", "loss"] - value["validation", "data_loss"] > 0.5 * initial_penalty
+
+
+def test_epoch_training_loss_is_the_batch_size_weighted_mean_with_the_partial_batch_kept():
+    splits = {"train": random_reviews(10, 1), "test": random_reviews(10, 1)}
+    spec = ModelSpec.build([4, 4], input_dim=VOCABULARY)
+    # learning rate 0: the weights never move, so each batch's loss is the initial model's;
+    # batches of 4, 4 and 2 reviews weighted by size give exactly the mean over all 10 reviews
+    run = Run({"protocol": "t", "repeat": 0, "fold": 0, "seed": 0}, np.arange(10), "test", np.arange(10), 1, 2)
+    rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=4, learning_rate=0.0), splits))
+    value = rows.set_index(["split", "metric"]).value
+    assert value["train", "data_loss"] == pytest.approx(value["validation", "data_loss"], rel=1e-6)
+    assert value["train", "acc"] == pytest.approx(value["validation", "acc"])
+
+
+def test_divergence_is_recorded_and_the_other_runs_go_on():
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+    training = TrainingSpec(epochs=4, batch_size=8)
+    trainer = Trainer(spec, training)
+    calls = {"n": 0}
+    real_epoch = trainer.train_epoch
+
+    def epoch_that_breaks_once(*args):
+        calls["n"] += 1
+        params, opt_state, metrics = real_epoch(*args)
+        return params, opt_state, metrics.at[0].set(jnp.nan) if calls["n"] == 2 else metrics
+
+    trainer.train_epoch = epoch_that_breaks_once
+    rows = table(train_models(spec, small_runs(), training, splits, trainer=trainer))
+    first, second = rows[rows.fold == 0], rows[rows.fold == 1]
+    assert first.epoch.max() == 2 and first[first.epoch == 2].diverged.all() and not first[first.epoch == 1].diverged.any()
+    assert second.epoch.max() == 4 and not second.diverged.any()
+
+
+def test_a_really_exploding_run_is_recorded_not_raised():
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+    rows = table(train_models(spec, small_runs(), TrainingSpec(epochs=3, batch_size=8, learning_rate=1e38), splits))
+    assert rows.diverged.any()
