@@ -2,6 +2,8 @@
 # This file only declares; the rules live in workflow/rules, the logic in src/overfit.
 from snakemake.utils import min_version, validate
 
+from overfit.experiments import check_config
+
 min_version("9.0")
 
 
@@ -9,10 +11,13 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+check_config(config)
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:

@@ -1,17 +1,21 @@
 # Targets and small helpers shared by the rules; no logic beyond naming files.
 from pathlib import Path
 
+from overfit import resources
+
 PACKAGE = Path(workflow.basedir) / "src" / "overfit"
 FASHION_MNIST_FILES = sorted(config["data"]["fashion_mnist"]["files"])
 
 
 wildcard_constraints:
     name="|".join(FASHION_MNIST_FILES),
+    experiment="|".join(config["experiments"]),
+    protocol="|".join(config["protocols"]),
 
 
 def package_code(*parts):
     """The package's source files a job depends on, so that editing them reruns it."""
-    files = [PACKAGE / name for name in ("__init__.py", "errors.py", "files.py", "jobs.py")]
+    files = [PACKAGE / name for name in ("__init__.py", "errors.py", "files.py", "jobs/__init__.py")]
     for part in parts:
         path = PACKAGE / part
         files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
@@ -22,5 +26,32 @@ IMDB_PREPARED = multiext("results/data/imdb/", "train.npz", "test.npz", "vocabul
 FASHION_MNIST_PREPARED = ["results/data/fashion_mnist/train.npz", "results/data/fashion_mnist/test.npz"]
 
 
+TRAINED = expand("results/metrics/{experiment}/{protocol}.parquet", experiment=config["experiments"], protocol=config["protocols"])
+FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
+
+
 def all_targets():
-    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED]
+    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, *TRAINED, *FINAL]
+
+
+def job_config(experiment, protocol):
+    """The part of the config a training job depends on, passed as its params (a change reruns it)."""
+    sections = {
+        "seed": config["seed"],
+        "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
+        "training": config["training"],
+        "experiments": {experiment: config["experiments"][experiment]},
+        "final": config["final"],
+    }
+    sections["protocols"] = {protocol: config["protocols"][protocol]} if protocol else {}
+    return sections
+
+
+def train_mem_mb(experiment):
+    return resources.train_mem_mb(config["experiments"][experiment]["hidden"])
+
+
+def train_runtime_min(experiment, protocol):
+    entry = config["experiments"][experiment]
+    models = resources.models_in(config["protocols"].get(protocol), config["final"]["seeds"])
+    return resources.train_runtime_minutes(entry["hidden"], entry.get("epochs", config["training"]["epochs"]), models)

@@ -18,7 +18,7 @@ rule fetch_imdb:
 rule prepare_imdb:
     input:
         archive="resources/aclImdb_v1.tar.gz",
-        code=package_code("data"),
+        code=package_code("data", "jobs/data.py"),
     output:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
@@ -55,7 +55,7 @@ rule fetch_fashion_mnist:
 rule prepare_fashion_mnist:
     input:
         files=expand("resources/fashion_mnist/{name}.gz", name=FASHION_MNIST_FILES),
-        code=package_code("data"),
+        code=package_code("data", "jobs/data.py"),
     output:
         train="results/data/fashion_mnist/train.npz",
         test="results/data/fashion_mnist/test.npz",

@@ -1,3 +1,4 @@
-from overfit.jobs import fetch_fashion_mnist, run
+from overfit.jobs import run
+from overfit.jobs.data import fetch_fashion_mnist
 
 run(snakemake, fetch_fashion_mnist)  # noqa: F821 (snakemake is the object Snakemake injects)

@@ -1,0 +1,85 @@
+"""The config's experiments and protocols as the engine's objects: defaults and derived values live here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from overfit.engine.model import ModelSpec
+from overfit.engine.train import Run, TrainingSpec
+from overfit.errors import ConfigError
+from overfit.protocols import build_folds
+from overfit.seeds import stable_seed
+
+TRAINING_KEYS = ("epochs", "batch_size", "edition", "learning_rate", "loss")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    model: ModelSpec
+    training: TrainingSpec
+
+
+def experiment(config: dict, name: str) -> Experiment:
+    """An experiment's model and training settings: the config's ``training`` defaults, then its own."""
+    if name not in config["experiments"]:
+        raise ConfigError(f"no experiment {name!r} in the config (have: {', '.join(config['experiments'])})")
+    entry = config["experiments"][name]
+    settings = {**config["training"], **{k: entry[k] for k in TRAINING_KEYS if k in entry}}
+    regularizer = entry.get("regularizer", {})
+    model = ModelSpec.build(entry["hidden"], l1=regularizer.get("l1", 0.0), l2=regularizer.get("l2", 0.0),
+                            dropout=entry.get("dropout", 0.0), input_dim=config["data"]["imdb"]["num_words"])
+    training = TrainingSpec(
+        epochs=settings["epochs"], batch_size=settings["batch_size"], edition=settings["edition"],
+        learning_rate=settings["learning_rate"], clipped_loss=settings["loss"] == "keras_clipped",
+    )
+    return Experiment(name, model, training)
+
+
+def protocol_runs(config: dict, protocol: str, n_train: int, n_test: int, movie_ids: np.ndarray) -> list[Run]:
+    """One run per fold (and repeat) of the protocol.
+
+    Initialisation and shuffling seeds depend on the protocol, repeat and fold
+    but not on the experiment: every experiment sees the same folds, the same
+    batch order and (where shapes agree) the same initial weights, so
+    comparisons between experiments are paired.
+    """
+    if protocol not in config["protocols"]:
+        raise ConfigError(f"no protocol {protocol!r} in the config (have: {', '.join(config['protocols'])})")
+    seed = config["seed"]
+    folds = build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, seed)
+    return [
+        Run({"protocol": protocol, "repeat": f.repeat, "fold": f.fold, "seed": 0}, f.train_rows, f.validation_split,
+            f.validation_rows, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, 0),
+            shuffle_seed=stable_seed(seed, "shuffle", protocol, f.repeat, f.fold, 0))
+        for f in folds
+    ]
+
+
+def final_runs(config: dict, name: str, n_train: int, n_test: int) -> list[Run]:
+    """A final fit: all training reviews, one run per seed, the test set looked at once after the last epoch."""
+    seed = config["seed"]
+    return [
+        Run({"protocol": name, "repeat": 0, "fold": 0, "seed": s}, np.arange(n_train), "test", np.arange(n_test),
+            init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
+            evaluate_every_epoch=False, evaluation_name="test")
+        for s in range(config["final"]["seeds"])
+    ]
+
+
+
+def check_config(config: dict) -> None:
+    """What the schema cannot say: references between sections, and settings every model can take."""
+    final = config["final"]
+    if final["choose_epochs_on"] not in config["protocols"]:
+        raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} is not a protocol of the config "
+                          f"(have: {', '.join(config['protocols'])})")
+    if final["book_3_5"]["experiment"] not in config["experiments"]:
+        raise ConfigError(f"final.book_3_5.experiment: {final['book_3_5']['experiment']!r} is not an experiment of the config")
+    for name in config["experiments"]:
+        try:
+            experiment(config, name)
+        except ValueError as exc:
+            raise ConfigError(f"experiment {name!r}: {exc}") from exc

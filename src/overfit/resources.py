@@ -1,0 +1,34 @@
+"""What a training job asks of a scheduler, from the model's width and the protocol's size.
+
+Kept free of JAX so that Snakemake can import it while it builds the DAG.
+The coefficients come from the `benchmark:` files of a full run on our
+2-core machine (see README, "Run on a cluster"): peak memory grows with the
+first layer (parameters, gradient and RMSprop accumulator, 10,000 × width
+each), time per model-epoch with the width (first layer) and its square
+(second layer).
+"""
+
+from __future__ import annotations
+
+import math
+
+SECONDS_PER_MODEL_EPOCH = (0.12, 1.0e-3, 1.9e-6)  # a + b·width + c·width², at 25,000 reviews per epoch
+
+
+def models_in(protocol: dict | None, final_seeds: int) -> int:
+    if protocol is None:
+        return final_seeds
+    return protocol.get("folds", 1) * protocol.get("repeats", 1)
+
+
+def train_runtime_minutes(hidden: list[int], epochs: int, models: int) -> int:
+    """A generous limit: three times the expected time, plus five minutes for start-up."""
+    width = hidden[0] * (hidden[1] if len(hidden) > 1 else 1) ** 0.5
+    a, b, c = SECONDS_PER_MODEL_EPOCH
+    expected = models * epochs * (a + b * hidden[0] + c * width ** 2)
+    return 5 + math.ceil(3 * expected / 60)
+
+
+def train_mem_mb(hidden: list[int], vocabulary: int = 10000) -> int:
+    first_layer_mb = vocabulary * hidden[0] * 4 / 2**20
+    return int(1500 + 8 * first_layer_mb)

@@ -1,0 +1,54 @@
+# Final evaluation: choose epochs on the K-fold curves, retrain on all training reviews, test once.
+
+
+rule final_fit:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        curves=f"results/metrics/{{experiment}}/{config['final']['choose_epochs_on']}.parquet",
+        code=package_code("jobs/train.py", "engine", "experiments.py", "seeds.py", "evaluate.py", "data/imdb.py"),
+    output:
+        "results/final/{experiment}.parquet",
+    params:
+        config=lambda w: job_config(w.experiment, None),
+        experiment="{experiment}",
+        fit="final",
+        epochs=None,
+    log:
+        "logs/final_fit/{experiment}.log",
+    benchmark:
+        "results/benchmarks/final_fit/{experiment}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda w: train_mem_mb(w.experiment),
+        runtime=lambda w: train_runtime_min(w.experiment, None),
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/final_fit.py"
+
+
+rule book_3_5_check:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        code=package_code("jobs/train.py", "engine", "experiments.py", "seeds.py", "data/imdb.py"),
+    output:
+        "results/final/book_3_5.parquet",
+    params:
+        config=lambda w: job_config(config["final"]["book_3_5"]["experiment"], None),
+        experiment=config["final"]["book_3_5"]["experiment"],
+        fit="book_3_5",
+        epochs=config["final"]["book_3_5"]["epochs"],
+    log:
+        "logs/final_fit/book_3_5.log",
+    benchmark:
+        "results/benchmarks/final_fit/book_3_5.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/final_fit.py"

@@ -1,0 +1,25 @@
+# Training: one job per (experiment, protocol), all its folds trained inside. Calls overfit.jobs.train.
+
+
+rule train:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        code=package_code("jobs/train.py", "engine", "protocols.py", "experiments.py", "seeds.py", "data/imdb.py"),
+    output:
+        "results/metrics/{experiment}/{protocol}.parquet",
+    params:
+        # the whole experiment and protocol entries: editing one reruns exactly its jobs
+        config=lambda w: job_config(w.experiment, w.protocol),
+    log:
+        "logs/train/{experiment}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/train/{experiment}/{protocol}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda w: train_mem_mb(w.experiment),
+        runtime=lambda w: train_runtime_min(w.experiment, w.protocol),
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/train.py"
