@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 
 # The full reproduction: data, every experiment under every protocol, the report.
 reproduce: $(STAMP)
-	$(VENV)/bin/snakemake --cores all
+	$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default
 	@echo "report: $(CURDIR)/results/report.html"
 
 test: $(STAMP)

@@ -137,3 +137,13 @@ def run_snakemake(workdir: Path, *args: str, mirror: Path | None = None, timeout
         [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
         capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
     )
+
+
+@pytest.fixture()
+def tiny_workflow(tmp_path, mirror) -> dict:
+    """A work folder with the .test config (small grid) on the tiny data."""
+    config = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+    config["data"] = mirror["data"]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return {"dir": tmp_path, "config": path, "mirror": mirror["folder"], "settings": config}

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from overfit import resources
+from overfit.report.catalog import figure_specs
 
 PACKAGE = Path(workflow.basedir) / "src" / "overfit"
 FASHION_MNIST_FILES = sorted(config["data"]["fashion_mnist"]["files"])
@@ -11,6 +12,7 @@ wildcard_constraints:
     name="|".join(FASHION_MNIST_FILES),
     experiment="|".join(config["experiments"]),
     protocol="|".join(config["protocols"]),
+    figure="[a-z0-9_]+",
 
 
 def package_code(*parts):
@@ -30,8 +32,17 @@ TRAINED = expand("results/metrics/{experiment}/{protocol}.parquet", experiment=c
 FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
 
 
+FOLDED_PROTOCOL = config["final"]["choose_epochs_on"]
+FIGURES = {spec.name: spec for spec in figure_specs(list(config["experiments"]), list(config["protocols"]), FOLDED_PROTOCOL)}
+JOB_BENCHMARKS = [
+    *expand("results/benchmarks/train/{experiment}/{protocol}.tsv", experiment=config["experiments"], protocol=config["protocols"]),
+    *expand("results/benchmarks/final_fit/{experiment}.tsv", experiment=config["experiments"]),
+    "results/benchmarks/final_fit/book_3_5.tsv",
+]
+
+
 def all_targets():
-    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, *TRAINED, *FINAL]
+    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/report.html"]
 
 
 def job_config(experiment, protocol):

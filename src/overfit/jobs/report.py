@@ -1,0 +1,75 @@
+"""Jobs of the report stage: tables, claims, figures, the HTML page."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger("overfit")
+
+
+def collect(job) -> None:
+    import pandas as pd
+
+    from overfit.files import atomic_path
+    from overfit.report.tables import collect_metrics, test_scores
+
+    metrics = collect_metrics([pd.read_parquet(path) for path in job.input.metrics])
+    with atomic_path(job.output.metrics) as partial:
+        metrics.to_parquet(partial, index=False)
+    with atomic_path(job.output.scores) as partial:
+        test_scores(metrics).to_csv(partial, index=False, float_format="%.6f")
+    log.info("%d metric rows", len(metrics))
+
+
+def claims(job) -> None:
+    import pandas as pd
+
+    from overfit.files import atomic_path
+    from overfit.report.claims import compute_claims
+
+    table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.protocol)
+    with atomic_path(job.output[0]) as partial:
+        table.to_csv(partial, index=False, float_format="%.6f")
+    log.info("claims:\n%s", table[["id", "value", "low", "high", "verdict"]].to_string(index=False))
+
+
+def figure(job) -> None:
+    import pandas as pd
+
+    from overfit.report import figures
+    from overfit.report.catalog import FigureSpec
+
+    spec = FigureSpec(**job.params.spec)
+    metrics = pd.read_parquet(job.input.metrics)
+    figures.save(figures.draw(spec, metrics, figures.book_histories()), job.output[0])
+
+
+def report(job) -> None:
+    import json
+
+    import pandas as pd
+    import yaml
+
+    from overfit.files import atomic_path
+    from overfit.report import html, provenance
+    from overfit.report.catalog import FigureSpec
+
+    specs = [FigureSpec(**spec) for spec in job.params.figures]
+    manifest = json.loads(Path(job.input.manifest).read_text())
+    page = html.page(
+        claims=pd.read_csv(job.input.claims),
+        scores=pd.read_csv(job.input.scores),
+        figures=list(zip(specs, job.input.figures)),
+        provenance={
+            "code_version": provenance.code_version(job.params.repository),
+            "versions": provenance.package_versions(),
+            "reviews_sha256": manifest["reviews_sha256"],
+            "config": yaml.safe_dump(job.params.config, sort_keys=False),
+        },
+        jobs=provenance.job_benchmarks(job.input.benchmarks),
+        protocol=job.params.protocol,
+    )
+    with atomic_path(job.output[0]) as partial:
+        partial.write_text(page, encoding="utf-8")
+    log.info("report written: %s", Path(job.output[0]).resolve())

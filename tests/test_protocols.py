@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from overfit import experiments, protocols
+from overfit.errors import ConfigError
+from overfit.seeds import stable_seed
+
+
+def test_book_protocol_validates_on_the_test_set():
+    (fold,) = protocols.test_as_validation(25, 10)
+    assert fold.validation_split == "test" and len(fold.train_rows) == 25 and len(fold.validation_rows) == 10
+
+
+def test_holdout_takes_the_first_rows_and_validation_split_the_last():
+    (first,) = protocols.holdout_first(25, 10)
+    assert first.validation_rows.tolist() == list(range(10)) and first.train_rows.tolist() == list(range(10, 25))
+    (last,) = protocols.validation_split_last(25, 0.4)
+    assert last.validation_rows.tolist() == list(range(15, 25)) and last.train_rows.tolist() == list(range(15))
+    with pytest.raises(ConfigError, match="does not fit"):
+        protocols.holdout_first(25, 25)
+
+
+def test_kfold_partitions_every_repeat_and_reshuffles_after_the_first():
+    folds = protocols.kfold_splits(20, folds=4, repeats=3, seed=0)
+    assert len(folds) == 12
+    for repeat in range(3):
+        validation = np.concatenate([f.validation_rows for f in folds if f.repeat == repeat])
+        assert sorted(validation.tolist()) == list(range(20))  # each review validated once per repeat
+        for f in folds:
+            assert not set(f.train_rows) & set(f.validation_rows)
+    # repeat 0 is the book's K-fold: consecutive blocks
+    assert folds[0].validation_rows.tolist() == list(range(5))
+    assert folds[4].validation_rows.tolist() != folds[0].validation_rows.tolist()
+    assert [f.validation_rows.tolist() for f in protocols.kfold_splits(20, 4, 3, 0)] == [f.validation_rows.tolist() for f in folds]
+
+
+def test_grouped_kfold_keeps_each_movie_on_one_side():
+    movies = np.repeat(np.arange(10), 3)
+    for fold in protocols.grouped_kfold_splits(movies, folds=5, repeats=2, seed=0):
+        assert not set(movies[fold.train_rows]) & set(movies[fold.validation_rows])
+
+
+def test_stable_seeds_depend_on_names_only():
+    assert stable_seed(0, "init", "kfold", 1) == stable_seed(0, "init", "kfold", 1)
+    assert stable_seed(0, "init", "kfold", 1) != stable_seed(0, "init", "kfold", 2)
+    assert 0 <= stable_seed(0, "a") < 2**31
+
+
+def test_experiment_inherits_training_defaults_and_overrides(base_config):
+    config = dict(base_config)
+    config["experiments"] = {**base_config["experiments"], "fast": {"hidden": [8], "epochs": 3, "dropout": [0.2]}}
+    bigger = experiments.experiment(config, "l1_l2")
+    assert bigger.model.l1 == (0.001, 0.001) and bigger.model.l2 == (0.001, 0.001)
+    assert bigger.training.epochs == 20 and bigger.training.edition == 1 and bigger.training.clipped_loss
+    fast = experiments.experiment(config, "fast")
+    assert fast.training.epochs == 3 and fast.model.dropout == (0.2,)
+    with pytest.raises(ConfigError, match="no experiment 'nope'"):
+        experiments.experiment(config, "nope")
+
+
+def test_runs_are_paired_across_experiments_and_folds_differ(base_config):
+    runs = experiments.protocol_runs(base_config, "kfold", 100, 100, np.zeros(100))
+    assert len(runs) == 12
+    assert len({r.init_seed for r in runs}) == 12 and len({r.shuffle_seed for r in runs}) == 12
+    again = experiments.protocol_runs(base_config, "kfold", 100, 100, np.zeros(100))
+    assert [r.shuffle_seed for r in runs] == [r.shuffle_seed for r in again]
+
+
+def test_check_config_catches_dangling_references(base_config):
+    import copy
+
+    config = copy.deepcopy(base_config)
+    config["final"]["choose_epochs_on"] = "nope"
+    with pytest.raises(ConfigError, match="choose_epochs_on: 'nope' is not a protocol"):
+        experiments.check_config(config)
+    config = copy.deepcopy(base_config)
+    config["experiments"]["broken"] = {"hidden": [4, 4], "dropout": [0.5]}
+    with pytest.raises(ConfigError, match="experiment 'broken': 1 values for 2 hidden layers"):
+        experiments.check_config(config)

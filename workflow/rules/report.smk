@@ -1,0 +1,90 @@
+# Report: tidy tables, claims with verdicts, the figures, one self-contained HTML page. Calls overfit.report.
+
+
+rule collect:
+    input:
+        metrics=[*TRAINED, *FINAL],
+        code=package_code("jobs/report.py", "report/tables.py"),
+    output:
+        metrics="results/metrics.parquet",
+        scores=report("results/test_scores.csv", caption="../report/test_scores.rst", category="3. Tables"),
+    log:
+        "logs/collect.log",
+    benchmark:
+        "results/benchmarks/report/collect.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/collect.py"
+
+
+rule claims:
+    input:
+        metrics="results/metrics.parquet",
+        scores="results/test_scores.csv",
+        code=package_code("jobs/report.py", "report/tables.py", "report/claims.py"),
+    output:
+        report("results/claims.csv", caption="../report/claims.rst", category="3. Tables"),
+    params:
+        protocol=FOLDED_PROTOCOL,
+    log:
+        "logs/claims.log",
+    benchmark:
+        "results/benchmarks/report/claims.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/claims.py"
+
+
+rule figure:
+    input:
+        metrics="results/metrics.parquet",
+        code=package_code("jobs/report.py", "report/figures.py", "report/catalog.py", "reference"),
+    output:
+        report("results/figures/{figure}.png", caption="../report/figure.rst", category=lambda w: FIGURES[w.figure].category),
+    params:
+        spec=lambda w: FIGURES[w.figure].__dict__,
+    log:
+        "logs/figure/{figure}.log",
+    benchmark:
+        "results/benchmarks/report/figure/{figure}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/figure.py"
+
+
+rule report:
+    input:
+        claims="results/claims.csv",
+        scores="results/test_scores.csv",
+        manifest="results/data/imdb/manifest.json",
+        figures=expand("results/figures/{figure}.png", figure=FIGURES),
+        benchmarks=JOB_BENCHMARKS,
+        code=package_code("jobs/report.py", "report/html.py", "report/provenance.py"),
+    output:
+        "results/report.html",
+    params:
+        figures=[spec.__dict__ for spec in FIGURES.values()],
+        config=config,
+        protocol=FOLDED_PROTOCOL,
+        repository=workflow.basedir,
+    log:
+        "logs/report.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/report.py"
