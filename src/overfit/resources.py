@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-SECONDS_PER_MODEL_EPOCH = (0.12, 1.0e-3, 1.9e-6)  # a + b·width + c·width², at 25,000 reviews per epoch
+SECONDS_PER_MODEL_EPOCH = (0.15, 1.0e-3, 2.5e-6)  # a + b·h1 + c·h1·h2 (h1, h2: first two layer widths)
 
 
 def models_in(protocol: dict | None, final_seeds: int) -> int:
@@ -23,9 +23,9 @@ def models_in(protocol: dict | None, final_seeds: int) -> int:
 
 def train_runtime_minutes(hidden: list[int], epochs: int, models: int) -> int:
     """A generous limit: three times the expected time, plus five minutes for start-up."""
-    width = hidden[0] * (hidden[1] if len(hidden) > 1 else 1) ** 0.5
+    first, second = hidden[0], hidden[1] if len(hidden) > 1 else 1
     a, b, c = SECONDS_PER_MODEL_EPOCH
-    expected = models * epochs * (a + b * hidden[0] + c * width ** 2)
+    expected = models * epochs * (a + b * first + c * first * second)
     return 5 + math.ceil(3 * expected / 60)
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from overfit import resources
 from overfit.report.catalog import figure_specs
+from overfit.report.provenance import code_version
 
 PACKAGE = Path(workflow.basedir) / "src" / "overfit"
 FASHION_MNIST_FILES = sorted(config["data"]["fashion_mnist"]["files"])
@@ -32,6 +33,7 @@ TRAINED = expand("results/metrics/{experiment}/{protocol}.parquet", experiment=c
 FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
 
 
+CODE_VERSION = code_version(workflow.basedir)
 FOLDED_PROTOCOL = config["final"]["choose_epochs_on"]
 FIGURES = {spec.name: spec for spec in figure_specs(list(config["experiments"]), list(config["protocols"]), FOLDED_PROTOCOL)}
 JOB_BENCHMARKS = [

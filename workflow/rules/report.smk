@@ -78,7 +78,8 @@ rule report:
         figures=[spec.__dict__ for spec in FIGURES.values()],
         config=config,
         protocol=FOLDED_PROTOCOL,
-        repository=workflow.basedir,
+        # the commit the results come from: a new commit redraws the report only
+        code_version=CODE_VERSION,
     log:
         "logs/report.log",
     resources:

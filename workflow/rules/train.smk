@@ -16,6 +16,8 @@ rule train:
     benchmark:
         "results/benchmarks/train/{experiment}/{protocol}.tsv"
     threads: 1
+    # longest first, so that the width-1024 K-fold job does not start last
+    priority: lambda w: train_runtime_min(w.experiment, w.protocol)
     resources:
         mem_mb=lambda w: train_mem_mb(w.experiment),
         runtime=lambda w: train_runtime_min(w.experiment, w.protocol),

@@ -62,7 +62,7 @@ def report(job) -> None:
         scores=pd.read_csv(job.input.scores),
         figures=list(zip(specs, job.input.figures)),
         provenance={
-            "code_version": provenance.code_version(job.params.repository),
+            "code_version": job.params.code_version,
             "versions": provenance.package_versions(),
             "reviews_sha256": manifest["reviews_sha256"],
             "config": yaml.safe_dump(job.params.config, sort_keys=False),

@@ -6,8 +6,6 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-
 PACKAGES = ["overfit", "snakemake", "jax", "jaxlib", "flax", "optax", "numpy", "pandas", "scikit-learn", "seaborn", "matplotlib"]
 
 
@@ -31,8 +29,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def job_benchmarks(paths: list[str | Path], root: str | Path = "results/benchmarks") -> pd.DataFrame:
+def job_benchmarks(paths: list[str | Path], root: str | Path = "results/benchmarks"):
     """One row per job from Snakemake's `benchmark:` files: wall seconds and peak resident memory."""
+    import pandas as pd  # here: Snakemake imports this module while it builds the DAG
+
     rows = []
     for path in paths:
         table = pd.read_csv(path, sep="\t")
