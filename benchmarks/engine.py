@@ -8,15 +8,15 @@ batches + the validation pass. The dense baseline feeds the multi-hot
 matrix the way the book's Keras code does (a 10,000-wide matmul per layer
 one). Runs alternate (sparse, dense, sparse, dense, ...) so that both see
 the same machine state; compilation is excluded (a warm-up epoch first).
-Peak memory is the resident set of a child process that trains N models of
-one width (``--memory-models``), read with getrusage.
+Peak memory is the high-water mark of the resident set (VmHWM) of a fresh
+child process that trains N models of one width (``--memory-models``);
+getrusage's ru_maxrss would carry over the parent's peak through fork.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -63,7 +63,9 @@ def memory_child(width: int, n_models: int, epochs: int) -> None:
 
     splits = load()
     train_models(ModelSpec.build([width, width]), holdout_runs(n_models), TrainingSpec(epochs=epochs), splits)
-    print(json.dumps({"peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+    status = Path("/proc/self/status").read_text()
+    peak_kib = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
+    print(json.dumps({"peak_rss_gib": peak_kib / 2**20}))
 
 
 def main() -> None:
