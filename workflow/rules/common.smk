@@ -37,9 +37,14 @@ CODE_VERSION = code_version(workflow.basedir)
 FOLDED_PROTOCOL = config["final"]["choose_epochs_on"]
 FIGURES = {spec.name: spec for spec in figure_specs(list(config["experiments"]), list(config["protocols"]), FOLDED_PROTOCOL)}
 JOB_BENCHMARKS = [
+    "results/benchmarks/data/prepare_imdb.tsv",
+    "results/benchmarks/data/prepare_fashion_mnist.tsv",
     *expand("results/benchmarks/train/{experiment}/{protocol}.tsv", experiment=config["experiments"], protocol=config["protocols"]),
     *expand("results/benchmarks/final_fit/{experiment}.tsv", experiment=config["experiments"]),
     "results/benchmarks/final_fit/book_3_5.tsv",
+    "results/benchmarks/report/collect.tsv",
+    "results/benchmarks/report/claims.tsv",
+    *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
 

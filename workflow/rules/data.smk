@@ -28,6 +28,8 @@ rule prepare_imdb:
         data=config["data"],
     log:
         "logs/prepare_imdb.log",
+    benchmark:
+        "results/benchmarks/data/prepare_imdb.tsv"
     resources:
         mem_mb=3000,
         runtime=10,
@@ -63,6 +65,8 @@ rule prepare_fashion_mnist:
         data=config["data"],
     log:
         "logs/prepare_fashion_mnist.log",
+    benchmark:
+        "results/benchmarks/data/prepare_fashion_mnist.tsv"
     resources:
         mem_mb=1000,
         runtime=10,

@@ -37,16 +37,6 @@ class Source:
     mirror_names: list[str] = field(default_factory=list)  # names to look for in a mirror folder
     download_hash: str | None = None  # "sha256:..." or "md5:..." of the official file, for pooch
 
-    @classmethod
-    def from_config(cls, name: str, entry: dict) -> "Source":
-        return cls(
-            name=name,
-            url=entry["url"],
-            accept=list(entry["accept"]),
-            mirror_names=list(entry.get("mirror_names", [name])),
-            download_hash=entry.get("download_hash"),
-        )
-
 
 def _file_digests(path: Path) -> dict:
     sha256, md5, size = hashlib.sha256(), hashlib.md5(), 0
