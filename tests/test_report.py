@@ -96,10 +96,12 @@ def test_page_is_self_contained(tmp_path):
     spec = next(s for s in catalog.figure_specs(list(SETTINGS), ["kfold"], "kfold") if s.name == "kfold_bigger_validation")
     figures.save(figures.draw(spec, metrics, figures.book_histories()), tmp_path / "f.png")
     final = pd.concat([scores(), scores().assign(fit="final", experiment="l2")])
-    page = html.page(claims=claims.compute_claims(metrics, scores(), "kfold"), scores=final,
+    table = claims.compute_claims(metrics, scores(), "kfold")
+    table.to_csv(tmp_path / "claims.csv", index=False)  # as the report job reads it back
+    page = html.page(claims=pd.read_csv(tmp_path / "claims.csv"), scores=final,
                      figures=[(spec, tmp_path / "f.png")],
                      provenance={"code_version": "abc", "versions": {"jax": "1"}, "reviews_sha256": "f" * 64, "config": "seed: 0"},
                      jobs=pd.DataFrame({"job": ["train/original/kfold"], "seconds": [12.0], "max_rss_mb": [600.0]}), protocol="kfold")
-    assert "data:image/png;base64," in page
+    assert "data:image/png;base64," in page and ">nan<" not in page
     assert "<script" not in page and "src=\"http" not in page and "<link" not in page
     assert "<td class='fails'>" not in page and "<td class='holds'>holds</td>" in page and "train/original/kfold" in page

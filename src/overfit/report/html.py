@@ -44,9 +44,10 @@ def claims_table(claims: pd.DataFrame) -> str:
     rows = []
     for c in claims.itertuples():
         interval = "" if pd.isna(c.low) else f"[{_number(c.low, 3)}, {_number(c.high, 3)}]"
+        detail = "" if pd.isna(c.detail) else str(c.detail)  # empty cells come back from the CSV as NaN
         rows.append(
             f"<tr><td>{_e(c.id)}</td><td>{_e(c.claim)}</td><td>{_e(c.statistic)}"
-            f"{'<br><span class=note>' + _e(c.detail) + '</span>' if c.detail else ''}</td>"
+            f"{'<br><span class=note>' + _e(detail) + '</span>' if detail else ''}</td>"
             f"<td class=num>{_number(c.value, 3)}</td><td class=num>{interval}</td><td class=num>{c.n}</td>"
             f"<td class='{VERDICT_CLASS.get(c.verdict, '')}'>{_e(c.verdict)}</td></tr>")
     return ("<table><tr><th>#</th><th>claim (book)</th><th>statistic</th><th>value</th><th>95% interval</th>"
