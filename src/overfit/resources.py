@@ -36,3 +36,10 @@ def train_mem_mb(hidden: list[int], vocabulary: int = 10000) -> int:
     first_layer_mb = vocabulary * hidden[0] * 4 / 2**20
     # measured peaks: 550 MB at width 16, 785 MB at width 1024 (one model at a time)
     return int(1000 + 8 * first_layer_mb)
+
+
+WIDE_FROM = 256  # first-layer width from which a job is bound by dense matmul throughput
+
+
+def is_wide(hidden: list[int]) -> bool:
+    return hidden[0] >= WIDE_FROM

@@ -69,6 +69,10 @@ def train_mem_mb(experiment):
     return resources.train_mem_mb(config["experiments"][experiment]["hidden"])
 
 
+def wide_model(experiment):
+    return int(resources.is_wide(config["experiments"][experiment]["hidden"]))
+
+
 def train_runtime_min(experiment, protocol):
     entry = config["experiments"][experiment]
     models = resources.models_in(config["protocols"].get(protocol), config["final"]["seeds"])

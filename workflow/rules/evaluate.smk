@@ -22,6 +22,7 @@ rule final_fit:
     resources:
         mem_mb=lambda w: train_mem_mb(w.experiment),
         runtime=lambda w: train_runtime_min(w.experiment, None),
+        wide_model=lambda w: wide_model(w.experiment),
     conda:
         "../envs/overfit.yaml"
     script:

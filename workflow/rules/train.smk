@@ -21,6 +21,9 @@ rule train:
     resources:
         mem_mb=lambda w: train_mem_mb(w.experiment),
         runtime=lambda w: train_runtime_min(w.experiment, w.protocol),
+        # wide models are bound by this machine's matmul throughput, which two of
+        # them only share; the default profile lets one run at a time
+        wide_model=lambda w: wide_model(w.experiment),
     conda:
         "../envs/overfit.yaml"
     script:
