@@ -50,8 +50,7 @@ def seconds_per_model_epoch(width, mode, epochs, splits, trainers, vectorize=Fal
     key = (width, mode, epochs, vectorize)
     if key not in trainers:  # warm-up: compile outside the timing
         trainers[key] = Trainer(spec, training)
-        warm = TrainingSpec(epochs=epochs, input_mode=mode, vectorize=vectorize)
-        train_models(spec, holdout_runs(n_models), warm, splits, trainer=trainers[key])
+        train_models(spec, holdout_runs(n_models), training, splits, trainer=trainers[key])
     start = time.perf_counter()
     train_models(spec, holdout_runs(n_models), training, splits, trainer=trainers[key])
     return (time.perf_counter() - start) / (epochs * n_models)

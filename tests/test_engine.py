@@ -1,6 +1,5 @@
 """The engine against the book's Keras: sparse == dense, Keras' loss, metrics and RMSprop."""
 
-from functools import partial
 
 import jax
 import jax.numpy as jnp

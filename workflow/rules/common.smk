@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from overfit import resources
+from overfit.experiments import experiment as experiment_spec
 from overfit.report.catalog import figure_specs
 from overfit.report.provenance import code_version
 
@@ -74,6 +75,6 @@ def wide_model(experiment):
 
 
 def train_runtime_min(experiment, protocol):
-    entry = config["experiments"][experiment]
+    spec = experiment_spec(config, experiment)
     models = resources.models_in(config["protocols"].get(protocol), config["final"]["seeds"])
-    return resources.train_runtime_minutes(entry["hidden"], entry.get("epochs", config["training"]["epochs"]), models)
+    return resources.train_runtime_minutes(list(spec.model.hidden), spec.training.epochs, models)

@@ -40,7 +40,7 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame):
     sns.set_theme(style="whitegrid", context="notebook")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     label = "accuracy" if spec.metric == "acc" else "loss"
-    if spec.name.startswith("book_3_5"):
+    if spec.split == "both":  # the 3.5 figure: training (dots) and validation (line) of one model
         for split, style, word in (("train", "o", "Training"), ("validation", "-", "Validation")):
             ours = _ours(metrics, spec, spec.experiments[0], split)
             ax.plot(ours.epoch, ours.value, style, color="tab:blue", label=f"{word} {label} (ours)")
@@ -67,7 +67,7 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame):
     ax.set_ylabel(("Training " if spec.split == "train" else "Validation " if spec.split == "validation" else "") + label)
     ax.set_title(spec.title, fontsize=11)
     ax.set_xticks(range(0, int(metrics.epoch.max()) + 1, 2))
-    if spec.book or spec.name.startswith("book_3_5"):
+    if spec.book:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
