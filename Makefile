@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: reproduce test
+.PHONY: reproduce test seed-check
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -12,9 +12,27 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 # The full reproduction: data, every experiment under every protocol, the report.
+# The config is checked first (YAML errors with line and column, schema errors
+# with the key). A run killed with kill -9 leaves Snakemake's lock behind; the
+# message says how to lift it.
 reproduce: $(STAMP)
-	$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default
+	@$(VENV)/bin/python -m overfit.checks config/config.yaml
+	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default || { status=$$?; \
+	  if ls .snakemake/locks/*.lock >/dev/null 2>&1; then \
+	    echo "The folder is locked (.snakemake/locks): another snakemake runs here, or a run was killed before it"; \
+	    echo "could unlock. If none runs, lift the lock and start again (finished jobs are kept):"; \
+	    echo "  $(VENV)/bin/snakemake --unlock && make reproduce"; \
+	  fi; exit $$status; }
 	@echo "report: $(CURDIR)/results/report.html"
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# Do the verdicts survive a change of seed? The pipeline again with seed 1 (every
+# fold, initialisation and batch order re-drawn) up to its claims, in runs/seed-1,
+# compared with results/claims.csv (run `make reproduce` first).
+seed-check: $(STAMP)
+	$(if $(OVERFIT_DATA_MIRROR),OVERFIT_DATA_MIRROR=$(abspath $(OVERFIT_DATA_MIRROR))) \
+		$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default --configfile $(CURDIR)/config/config.yaml \
+		--config seed=1 --directory runs/seed-1 results/claims.csv
+	$(VENV)/bin/python -m overfit.report.compare results/claims.csv runs/seed-1/results/claims.csv

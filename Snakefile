@@ -2,7 +2,9 @@
 # This file only declares; the rules live in workflow/rules, the logic in src/overfit.
 from snakemake.utils import min_version, validate
 
-from overfit.experiments import check_config
+from overfit import chapter as chapter_declaration
+from overfit.checks import check_config
+from overfit.report.claims import STATISTICS
 
 min_version("9.0")
 
@@ -12,6 +14,10 @@ configfile: "config/config.yaml"
 
 validate(config, "workflow/schemas/config.schema.yaml")
 check_config(config)
+# The chapter's claims and the book's numbers (roles, never experiment names).
+CHAPTER = chapter_declaration.load(f"{workflow.basedir}/config/chapter.yaml")
+validate(CHAPTER, "workflow/schemas/chapter.schema.yaml")
+chapter_declaration.check_chapter(CHAPTER, set(STATISTICS))
 
 
 report: "workflow/report/workflow.rst"

@@ -92,9 +92,12 @@ def base_config() -> dict:
 @pytest.fixture()
 def mirror(tmp_path) -> dict:
     """A mirror folder with a tiny IMDB archive and Fashion-MNIST, and a config that expects them."""
+    return build_mirror(tmp_path / "mirror")
+
+
+def build_mirror(folder: Path) -> dict:
     from overfit.data.imdb import reviews_digest
 
-    folder = tmp_path / "mirror"
     folder.mkdir()
     files = make_reviews(per_folder=12)
     archive = write_archive(folder / "aclImdb_v1.tar.gz", files)
@@ -106,6 +109,8 @@ def mirror(tmp_path) -> dict:
             "mirror_names": ["aclImdb_v1.tar.gz"],
             "accept": [{"size": archive.stat().st_size, "sha256": file_sha256(archive)}],
             "reviews_sha256": reviews_digest(reviews),
+            "train_reviews": 24,
+            "test_reviews": 24,
             "num_words": 30,
             "start_char": 1,
             "oov_char": 2,
@@ -128,13 +133,14 @@ def write_config(path: Path, base: dict, **overrides) -> Path:
     return path
 
 
-def run_snakemake(workdir: Path, *args: str, mirror: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, mirror: Path | None = None, timeout: int = 600,
+                  snakefile: Path = REPO / "Snakefile") -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("OVERFIT_DATA_MIRROR", None)
     if mirror is not None:
         env["OVERFIT_DATA_MIRROR"] = str(mirror)
     return subprocess.run(
-        [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
+        [*SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args],
         capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
     )
 

@@ -1,52 +1,183 @@
-"""The whole workflow on tiny data with the small .test grid: every rule, the report, reruns."""
+"""The whole workflow on tiny data with the small .test grid: every rule, the report, reruns.
 
+The workflow runs from a copy of the project's Snakefile, rules and sources
+(the jobs still import the installed package), so that a test can edit a
+source file and ask Snakemake what it would rerun without touching the
+project itself.
+"""
+
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
-from conftest import run_snakemake
+from conftest import REPO, build_mirror, run_snakemake
+from overfit.imports import module_files
 
 
-def dry_run_jobs(workflow) -> list[str]:
-    result = run_snakemake(workflow["dir"], "--configfile", str(workflow["config"]), "-n", "--cores", "2", mirror=workflow["mirror"])
-    assert result.returncode == 0, result.stderr[-3000:]
-    return re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: ([^\n]*)|localrule (\w+):", result.stdout)
-
-
-def test_the_whole_pipeline_runs_on_tiny_data_and_reruns_only_what_changed(tiny_workflow):
-    work = tiny_workflow["dir"]
-    result = run_snakemake(work, "--configfile", str(tiny_workflow["config"]), "--cores", "2", mirror=tiny_workflow["mirror"])
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("pipeline")
+    mirror = build_mirror(root / "mirror")
+    repo = root / "repo"
+    repo.mkdir()
+    for name in ("Snakefile", "workflow", "config"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, repo / name)
+    shutil.copytree(REPO / "src" / "overfit", repo / "src" / "overfit", ignore=shutil.ignore_patterns("__pycache__"))
+    settings = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+    settings["data"] = mirror["data"]
+    config = root / "config.yaml"
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+    work = root / "work"
+    work.mkdir()
+    workflow = {"dir": work, "repo": repo, "config": config, "mirror": mirror["folder"], "settings": settings}
+    result = snakemake(workflow, "--cores", "2")
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return workflow
 
-    metrics = pd.read_parquet(work / "results" / "metrics.parquet")
-    assert list(metrics.columns) == ["experiment", "protocol", "repeat", "fold", "seed", "epoch", "split", "metric", "value", "diverged"]
-    kfold = metrics[(metrics.protocol == "kfold") & (metrics.experiment == "l2")]
-    assert kfold.groupby(["repeat", "fold"]).ngroups == 4 and kfold.epoch.max() == 4
-    scores = pd.read_csv(work / "results" / "test_scores.csv")
-    assert len(scores) == 5 * 2 + 2 and set(scores.fit) == {"final", "book_3_5"}
-    assert scores.test_acc.between(0, 1).all() and (scores[scores.fit == "book_3_5"].epochs == 2).all()
-    claims = pd.read_csv(work / "results" / "claims.csv")
-    assert {"1a", "1b", "2a", "3b", "5", "6a"} <= set(claims.id)
+
+def snakemake(workflow, *args):
+    return run_snakemake(workflow["dir"], "--configfile", str(workflow["config"]), *args, mirror=workflow["mirror"],
+                         snakefile=workflow["repo"] / "Snakefile")
+
+
+def test_the_whole_pipeline_runs_on_tiny_data(finished):
+    results = finished["dir"] / "results"
+    metrics = pd.read_parquet(results / "metrics.parquet")
+    assert list(metrics.columns) == ["experiment", "protocol", "repeat", "fold", "seed", "epoch", "split", "metric", "value",
+                                     "diverged", "train_size", "validation_size"]
+    grouped = metrics[(metrics.protocol == "kfold_by_movie") & (metrics.experiment == "l2")]
+    assert grouped.groupby(["repeat", "fold"]).ngroups == 4 and grouped.epoch.max() == 4
+    book = metrics[(metrics.protocol == "book") & (metrics.experiment == "smaller")]
+    assert sorted(book.seed.unique()) == [0, 1]
+    assert set(metrics[metrics.protocol == "holdout"].experiment) == {"original"}  # the protocol's experiments only
+    assert "bigger" not in set(metrics[metrics.protocol == "kfold"].experiment)
+    scores = pd.read_csv(results / "test_scores.csv")
+    assert len(scores) == 6 * 2 + 2 and set(scores.fit) == {"final", "book_3_5"}
+    trained = scores[scores.experiment != "runaway"]
+    assert trained.test_acc.between(0, 1).all() and (scores[scores.fit == "book_3_5"].epochs == 2).all()
+    # the runaway experiment (learning rate 1e30): every run it chooses epochs on diverged, so its final fit was
+    # never trained, and the pipeline went on to the report
+    runaway = metrics[(metrics.experiment == "runaway") & (metrics.protocol == "kfold_by_movie")]
+    assert runaway.groupby(["repeat", "fold", "seed"]).diverged.any().all()
+    assert scores[scores.experiment == "runaway"].diverged.all() and scores[scores.experiment == "runaway"].test_acc.isna().all()
+    assert not trained.diverged.any()
+
+    claims = pd.read_csv(results / "claims.csv")
+    chapter = yaml.safe_load((REPO / "config" / "chapter.yaml").read_text())
+    assert set(claims.id) == {row["id"] for row in chapter["claims"]}
+    for column in ("method", "low", "high", "naive_low", "naive_high", "claimed", "words", "verdict", "steps_per_epoch"):
+        assert column in claims.columns
     assert set(claims.verdict) <= {"holds", "does not hold", "unclear", "not run"}
-    page = (work / "results" / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == len(list((work / "results" / "figures").glob("*.png"))) >= 10
-    assert "Claims of the chapter" in page and "<script" not in page
+    ran = claims.dropna(subset=["low"])
+    assert len(ran) >= 10 and ((ran.low <= ran.value) & (ran.value <= ran.high)).all()
+    assert {"holdout", "book", "kfold_by_movie"} <= set(claims.protocol)
+    assert set(pd.read_csv(results / "movie_leak.csv").experiment) == {"original", "smaller", "l2", "dropout"}
 
-    # the same config and seed give the same numbers: retrain one job and compare
-    before = pd.read_parquet(work / "results" / "metrics" / "original" / "kfold.parquet")
-    again = run_snakemake(work, "--configfile", str(tiny_workflow["config"]), "--cores", "2", "--forcerun", "train",
-                          "--until", "results/metrics/original/kfold.parquet", "results/metrics/original/kfold.parquet",
-                          mirror=tiny_workflow["mirror"])
+    page = (results / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(list((results / "figures").glob("*.png"))) >= 10
+    assert "Claims of the chapter" in page and "The movie leak" in page and "seed by seed" in page
+    runs = re.search(r"<tr><td>runaway</td><td>kfold_by_movie</td><td class=num>(\d+)</td><td class=num>(\d+)</td>", page)
+    assert runs and runs.group(1) == runs.group(2) == "4"  # the report counts the diverged runs
+    assert "<script" not in page
+
+
+def test_the_same_config_and_seed_give_the_same_numbers(finished):
+    target = "results/metrics/original/kfold_by_movie.parquet"
+    before = pd.read_parquet(finished["dir"] / target)
+    again = snakemake(finished, "--cores", "2", "--forcerun", "train", "--until", target, target)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert before.equals(pd.read_parquet(work / "results" / "metrics" / "original" / "kfold.parquet"))
+    assert before.equals(pd.read_parquet(finished["dir"] / target))
 
-    # editing one experiment's settings reruns its jobs and the report, nothing else
-    settings = tiny_workflow["settings"]
+
+def dry_run(workflow) -> str:
+    result = snakemake(workflow, "-n", "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_editing_one_experiment_reruns_only_its_jobs(finished):
+    settings = yaml.safe_load(finished["config"].read_text())
+    edited = finished["dir"].parent / "edited.yaml"
     settings["experiments"]["l2"]["regularizer"]["l2"] = 0.01
-    tiny_workflow["config"].write_text(yaml.safe_dump(settings, sort_keys=False))
-    result = run_snakemake(work, "--configfile", str(tiny_workflow["config"]), "-n", "--cores", "2", "--quiet", "rules",
-                           mirror=tiny_workflow["mirror"])
+    edited.write_text(yaml.safe_dump(settings, sort_keys=False))
+    result = run_snakemake(finished["dir"], "--configfile", str(edited), "-n", "--cores", "2", "--quiet", "rules",
+                           mirror=finished["mirror"], snakefile=finished["repo"] / "Snakefile")
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.MULTILINE))
-    assert counts.get("train") == "3" and counts.get("final_fit") == "1", result.stdout
+    assert counts.get("train") == "3" and counts.get("final_fit") == "1", result.stdout  # book, kfold_by_movie, kfold
     assert "prepare_imdb" not in counts and "book_3_5_check" not in counts
+
+
+def job_blocks(output: str) -> dict[str, dict]:
+    """Each job a dry run lists, by its log file: its rule, its inputs and the reason it would run."""
+    jobs = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block.strip())
+        log = re.search(r"^\s+log: (\S+)", block, re.MULTILINE)
+        if not (rule and log):
+            continue
+        inputs = re.search(r"^\s+input: (.*)$", block, re.MULTILINE)
+        reason = re.search(r"^\s+reason: (.*)$", block, re.MULTILINE)
+        jobs[log.group(1)] = {"rule": rule.group(1), "inputs": set(inputs.group(1).split(", ")) if inputs else set(),
+                              "reason": reason.group(1) if reason else ""}
+    return jobs
+
+
+def modules_loaded(log: Path) -> set[str]:
+    line = next(line for line in log.read_text().splitlines() if "package modules loaded:" in line)
+    return set(line.split("package modules loaded:")[1].split())
+
+
+def test_every_jobs_code_inputs_are_exactly_the_modules_it_imported(finished):
+    """A job's code inputs (what Snakemake compares with its outputs) against what the job really imported.
+
+    Snakemake reruns a job when one of its inputs is newer than its outputs,
+    so these being equal, job by job, is what makes editing a module rerun
+    exactly the jobs that import it (and what they feed). What a job
+    imported is recorded in its log as it ran.
+    """
+    result = snakemake(finished, "-n", "--forceall", "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = job_blocks(result.stdout)
+    files = module_files(finished["repo"] / "src")
+    logs = sorted((finished["dir"] / "logs").rglob("*.log"))
+    assert len(logs) >= 40 and set(jobs) == {str(log.relative_to(finished["dir"])) for log in logs}
+    for log in logs:
+        job = jobs[str(log.relative_to(finished["dir"]))]
+        declared = {name for name in job["inputs"] if name.endswith(".py")}
+        imported = {str(files[name]) for name in modules_loaded(log)}
+        assert declared == imported, (log, sorted(declared ^ imported))
+    # every module is some job's code, but those the workflow itself runs to check the config and plan the jobs
+    unused = {name for name, path in files.items() if not any(str(path) in job["inputs"] for job in jobs.values())}
+    assert unused == {"overfit.checks", "overfit.imports", "overfit.resources"}
+
+
+def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
+    path = workflow["repo"] / "src" / Path(*module.split(".")).with_suffix(".py")
+    text, stat = path.read_text(), path.stat()
+    try:
+        path.write_text(text + "\n# edited\n")
+        result = snakemake(workflow, "-n", "--cores", "2")
+    finally:
+        path.write_text(text)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return job_blocks(result.stdout)
+
+
+@pytest.mark.parametrize("module, rules", [
+    ("overfit.report.leak", {"movie_leak", "report"}),  # its job, and the page that shows its table
+    ("overfit.data.fashion_mnist", {"prepare_fashion_mnist"}),  # nothing reads Fashion-MNIST yet
+    ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "figure", "report"}),
+])
+def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
+    jobs = rerun_after_editing(finished, module)
+    assert {job["rule"] for job in jobs.values()} == rules
+    direct = {log for log, job in jobs.items() if "Updated input files" in job["reason"]}
+    assert direct and all(module in modules_loaded(finished["dir"] / log) for log in direct)
+    assert "Nothing to be done" in snakemake(finished, "-n", "--cores", "2").stdout

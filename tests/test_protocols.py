@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from overfit import experiments, protocols
+from overfit.checks import check_config
 from overfit.errors import ConfigError
 from overfit.seeds import stable_seed
 
@@ -66,14 +67,82 @@ def test_runs_are_paired_across_experiments_and_folds_differ(base_config):
     assert [r.shuffle_seed for r in runs] == [r.shuffle_seed for r in again]
 
 
+def test_book_protocol_seeds_are_independent_runs_on_one_split(base_config):
+    runs = experiments.protocol_runs(base_config, "book", 100, 50, np.zeros(100))
+    assert [r.labels["seed"] for r in runs] == [0, 1, 2, 3, 4]
+    assert len({r.init_seed for r in runs}) == 5 and all(len(r.validation_rows) == 50 for r in runs)
+    # seed 0 keeps the seed a one-seed protocol had: adding seeds does not redraw the first run
+    one = dict(base_config, protocols={"book": {"kind": "test_as_validation"}})
+    assert experiments.protocol_runs(one, "book", 100, 50, np.zeros(100))[0].init_seed == runs[0].init_seed
+
+
+def test_grouped_folds_keep_every_movie_on_one_side(base_config):
+    movies = np.repeat(np.arange(40), 5)
+    for run in experiments.protocol_runs(base_config, "kfold_by_movie", 200, 50, movies):
+        assert not set(movies[run.train_rows]) & set(movies[run.validation_rows])
+
+
 def test_check_config_catches_dangling_references(base_config):
     import copy
 
     config = copy.deepcopy(base_config)
     config["final"]["choose_epochs_on"] = "nope"
     with pytest.raises(ConfigError, match="choose_epochs_on: 'nope' is not a protocol"):
-        experiments.check_config(config)
+        check_config(config)
     config = copy.deepcopy(base_config)
     config["experiments"]["broken"] = {"hidden": [4, 4], "dropout": [0.5]}
     with pytest.raises(ConfigError, match="experiment 'broken': 1 values for 2 hidden layers"):
-        experiments.check_config(config)
+        check_config(config)
+
+
+def test_check_config_refuses_roles_and_protocol_lists_that_name_nothing(base_config):
+    import copy
+
+    config = copy.deepcopy(base_config)
+    config["experiments"]["reference"] = config["experiments"].pop("original")  # renamed, its role not updated
+    for entry in config["protocols"].values():
+        entry["experiments"] = ["reference" if n == "original" else n for n in entry.get("experiments", config["experiments"])]
+    config["final"]["book_3_5"]["experiment"] = "reference"
+    with pytest.raises(ConfigError, match="roles.reference: 'original' is not an experiment of the config"):
+        check_config(config)
+    config = copy.deepcopy(base_config)
+    config["roles"]["folded"] = "kfold_by_title"
+    with pytest.raises(ConfigError, match="roles.folded: 'kfold_by_title' is not a protocol"):
+        check_config(config)
+    config = copy.deepcopy(base_config)
+    config["roles"]["biggest"] = "bigger_1024"
+    with pytest.raises(ConfigError, match="roles.biggest: not a role of the chapter"):
+        check_config(config)
+    config = copy.deepcopy(base_config)
+    config["protocols"]["kfold"]["experiments"].append("huge")
+    with pytest.raises(ConfigError, match="protocols.kfold.experiments: 'huge' is not an experiment"):
+        check_config(config)
+    config = copy.deepcopy(base_config)
+    config["final"]["choose_epochs_on"] = "kfold"  # does not run the wide models
+    with pytest.raises(ConfigError, match="does not run bigger, bigger_1024"):
+        check_config(config)
+
+
+def test_chapter_rows_are_checked():
+    import copy
+
+    from overfit import chapter
+    from overfit.report.claims import STATISTICS
+
+    declared = chapter.load("config/chapter.yaml")
+    chapter.check_chapter(declared, set(STATISTICS))
+    broken = copy.deepcopy(declared)
+    broken["claims"][3]["compare"] = ["reference", "tiny"]
+    with pytest.raises(ConfigError, match="'tiny' is not an experiment role"):
+        chapter.check_chapter(broken, set(STATISTICS))
+    broken = copy.deepcopy(declared)
+    broken["claims"][3]["statistic"] = "vibes"
+    with pytest.raises(ConfigError, match="no statistic 'vibes'"):
+        chapter.check_chapter(broken, set(STATISTICS))
+
+
+def test_more_folds_than_reviews_or_movies_is_a_config_error_not_a_traceback():
+    with pytest.raises(ConfigError, match="needs at least 30 movies; the training reviews have 4"):
+        protocols.grouped_kfold_splits(np.repeat(np.arange(4), 5), 30, 1, 0)
+    with pytest.raises(ConfigError, match="needs at least 30 training reviews; there are 20"):
+        protocols.kfold_splits(20, 30, 1, 0)

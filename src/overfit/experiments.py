@@ -39,7 +39,7 @@ def experiment(config: dict, name: str) -> Experiment:
 
 
 def protocol_runs(config: dict, protocol: str, n_train: int, n_test: int, movie_ids: np.ndarray) -> list[Run]:
-    """One run per fold (and repeat) of the protocol.
+    """One run per fold (and repeat) of the protocol, and per seed where it has ``seeds``.
 
     Initialisation and shuffling seeds depend on the protocol, repeat and fold
     but not on the experiment: every experiment sees the same folds, the same
@@ -48,13 +48,13 @@ def protocol_runs(config: dict, protocol: str, n_train: int, n_test: int, movie_
     """
     if protocol not in config["protocols"]:
         raise ConfigError(f"no protocol {protocol!r} in the config (have: {', '.join(config['protocols'])})")
-    seed = config["seed"]
-    folds = build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, seed)
+    seed, entry = config["seed"], config["protocols"][protocol]
+    folds = build_folds(entry, n_train, n_test, movie_ids, seed)
     return [
-        Run({"protocol": protocol, "repeat": f.repeat, "fold": f.fold, "seed": 0}, f.train_rows, f.validation_split,
-            f.validation_rows, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, 0),
-            shuffle_seed=stable_seed(seed, "shuffle", protocol, f.repeat, f.fold, 0))
-        for f in folds
+        Run({"protocol": protocol, "repeat": f.repeat, "fold": f.fold, "seed": s}, f.train_rows, f.validation_split,
+            f.validation_rows, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, s),
+            shuffle_seed=stable_seed(seed, "shuffle", protocol, f.repeat, f.fold, s))
+        for f in folds for s in range(entry.get("seeds", 1))
     ]
 
 
@@ -67,19 +67,3 @@ def final_runs(config: dict, name: str, n_train: int, n_test: int) -> list[Run]:
             evaluate_every_epoch=False, evaluation_name="test")
         for s in range(config["final"]["seeds"])
     ]
-
-
-
-def check_config(config: dict) -> None:
-    """What the schema cannot say: references between sections, and settings every model can take."""
-    final = config["final"]
-    if final["choose_epochs_on"] not in config["protocols"]:
-        raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} is not a protocol of the config "
-                          f"(have: {', '.join(config['protocols'])})")
-    if final["book_3_5"]["experiment"] not in config["experiments"]:
-        raise ConfigError(f"final.book_3_5.experiment: {final['book_3_5']['experiment']!r} is not an experiment of the config")
-    for name in config["experiments"]:
-        try:
-            experiment(config, name)
-        except ValueError as exc:
-            raise ConfigError(f"experiment {name!r}: {exc}") from exc

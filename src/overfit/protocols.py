@@ -49,6 +49,9 @@ def kfold_splits(n_train: int, folds: int, repeats: int, seed: int) -> list[Fold
     (already shuffled) training reviews. Each further repeat reshuffles
     before partitioning: the iterated K-fold with shuffling of section 4.2.
     """
+    if folds > n_train:
+        raise ConfigError(f"a K-fold of {folds} folds needs at least {folds} training reviews; there are {n_train}: "
+                          "lower the protocol's folds")
     out = []
     for repeat in range(repeats):
         splitter = KFold(folds) if repeat == 0 else KFold(folds, shuffle=True, random_state=stable_seed(seed, "kfold", repeat))
@@ -59,6 +62,10 @@ def kfold_splits(n_train: int, folds: int, repeats: int, seed: int) -> list[Fold
 
 def grouped_kfold_splits(groups: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
     """K-fold with all reviews of a movie on the same side, so validation never sees a training movie."""
+    movies = len(np.unique(groups))
+    if folds > movies:
+        raise ConfigError(f"a grouped K-fold of {folds} folds needs at least {folds} movies; the training reviews have "
+                          f"{movies}: lower the protocol's folds")
     out = []
     for repeat in range(repeats):
         splitter = GroupKFold(folds, shuffle=True, random_state=stable_seed(seed, "grouped_kfold", repeat))

@@ -21,7 +21,7 @@ SECONDS_PER_MODEL_EPOCH = (0.19, 3.0e-3, 7.4e-7)
 def models_in(protocol: dict | None, final_seeds: int) -> int:
     if protocol is None:
         return final_seeds
-    return protocol.get("folds", 1) * protocol.get("repeats", 1)
+    return protocol.get("folds", 1) * protocol.get("repeats", 1) * protocol.get("seeds", 1)
 
 
 def train_runtime_minutes(hidden: list[int], epochs: int, models: int) -> int:

@@ -3,10 +3,13 @@ from pathlib import Path
 
 from overfit import resources
 from overfit.experiments import experiment as experiment_spec
+from overfit.grid import protocol_experiments
+from overfit.imports import job_code
 from overfit.report.catalog import figure_specs
 from overfit.report.provenance import code_version
 
-PACKAGE = Path(workflow.basedir) / "src" / "overfit"
+SOURCES = Path(workflow.basedir) / "src"
+PACKAGE = SOURCES / "overfit"
 FASHION_MNIST_FILES = sorted(config["data"]["fashion_mnist"]["files"])
 
 
@@ -17,34 +20,35 @@ wildcard_constraints:
     figure="[a-z0-9_]+",
 
 
-def package_code(*parts):
-    """The package's source files a job depends on, so that editing them reruns it."""
-    files = [PACKAGE / name for name in ("__init__.py", "errors.py", "files.py", "jobs/__init__.py")]
-    for part in parts:
-        path = PACKAGE / part
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    return [str(f) for f in files]
+def code(entry, *data):
+    """The package files job ``entry`` ("overfit.jobs.train:train") imports, read from its real imports
+    (overfit.imports), plus package data files it reads: editing any of them reruns the job."""
+    return [*job_code(entry, SOURCES), *(str(PACKAGE / name) for name in data)]
 
 
+BOOK_HISTORIES = "reference/dlwp1_notebook_histories.csv"
 IMDB_PREPARED = multiext("results/data/imdb/", "train.npz", "test.npz", "vocabulary.tsv", "manifest.json")
 FASHION_MNIST_PREPARED = ["results/data/fashion_mnist/train.npz", "results/data/fashion_mnist/test.npz"]
 
-
-TRAINED = expand("results/metrics/{experiment}/{protocol}.parquet", experiment=config["experiments"], protocol=config["protocols"])
+# (experiment, protocol) pairs that train: each protocol runs only the experiments it lists
+TRAINING_JOBS = [(e, p) for p in config["protocols"] for e in protocol_experiments(config, p)]
+TRAINED = [f"results/metrics/{e}/{p}.parquet" for e, p in TRAINING_JOBS]
 FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
 
 
 CODE_VERSION = code_version(workflow.basedir)
-FOLDED_PROTOCOL = config["final"]["choose_epochs_on"]
-FIGURES = {spec.name: spec for spec in figure_specs(list(config["experiments"]), list(config["protocols"]), FOLDED_PROTOCOL)}
+ROLES = config.get("roles", {})
+FOLDED_PROTOCOL = ROLES.get("folded", config["final"]["choose_epochs_on"])
+FIGURES = {spec.name: spec for spec in figure_specs(config, CHAPTER)}
 JOB_BENCHMARKS = [
     "results/benchmarks/data/prepare_imdb.tsv",
     "results/benchmarks/data/prepare_fashion_mnist.tsv",
-    *expand("results/benchmarks/train/{experiment}/{protocol}.tsv", experiment=config["experiments"], protocol=config["protocols"]),
+    *(f"results/benchmarks/train/{e}/{p}.tsv" for e, p in TRAINING_JOBS),
     *expand("results/benchmarks/final_fit/{experiment}.tsv", experiment=config["experiments"]),
     "results/benchmarks/final_fit/book_3_5.tsv",
     "results/benchmarks/report/collect.tsv",
     "results/benchmarks/report/claims.tsv",
+    "results/benchmarks/report/movie_leak.tsv",
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
@@ -60,10 +64,17 @@ def job_config(experiment, protocol):
         "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
         "training": config["training"],
         "experiments": {experiment: config["experiments"][experiment]},
-        "final": config["final"],
     }
-    sections["protocols"] = {protocol: config["protocols"][protocol]} if protocol else {}
+    if protocol:
+        sections["protocols"] = {protocol: config["protocols"][protocol]}
+    else:  # a final fit
+        sections["final"] = config["final"]
     return sections
+
+
+def report_config():
+    """What the claims and the report read of the config: roles, protocols, experiments, training defaults."""
+    return {key: config[key] for key in ("seed", "data", "training", "experiments", "protocols", "roles", "final") if key in config}
 
 
 def train_mem_mb(experiment):

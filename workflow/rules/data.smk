@@ -2,6 +2,8 @@
 
 
 rule fetch_imdb:
+    input:
+        code=code("overfit.jobs.data:fetch_imdb"),
     output:
         "resources/aclImdb_v1.tar.gz",
     params:
@@ -18,7 +20,7 @@ rule fetch_imdb:
 rule prepare_imdb:
     input:
         archive="resources/aclImdb_v1.tar.gz",
-        code=package_code("data", "jobs/data.py"),
+        code=code("overfit.jobs.data:prepare_imdb"),
     output:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
@@ -40,6 +42,8 @@ rule prepare_imdb:
 
 
 rule fetch_fashion_mnist:
+    input:
+        code=code("overfit.jobs.data:fetch_fashion_mnist"),
     output:
         "resources/fashion_mnist/{name}.gz",
     params:
@@ -57,7 +61,7 @@ rule fetch_fashion_mnist:
 rule prepare_fashion_mnist:
     input:
         files=expand("resources/fashion_mnist/{name}.gz", name=FASHION_MNIST_FILES),
-        code=package_code("data", "jobs/data.py"),
+        code=code("overfit.jobs.data:prepare_fashion_mnist"),
     output:
         train="results/data/fashion_mnist/train.npz",
         test="results/data/fashion_mnist/test.npz",

@@ -1,4 +1,4 @@
-# Final evaluation: choose epochs on the K-fold curves, retrain on all training reviews, test once.
+# Final evaluation: choose epochs on the folded curves (final.choose_epochs_on), retrain on all training reviews, test once.
 
 
 rule final_fit:
@@ -6,7 +6,7 @@ rule final_fit:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
         curves=f"results/metrics/{{experiment}}/{config['final']['choose_epochs_on']}.parquet",
-        code=package_code("jobs/train.py", "engine", "experiments.py", "seeds.py", "evaluate.py", "data/imdb.py"),
+        code=code("overfit.jobs.train:final_fit"),
     output:
         "results/final/{experiment}.parquet",
     params:
@@ -33,7 +33,7 @@ rule book_3_5_check:
     input:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
-        code=package_code("jobs/train.py", "engine", "experiments.py", "seeds.py", "data/imdb.py"),
+        code=code("overfit.jobs.train:final_fit"),
     output:
         "results/final/book_3_5.parquet",
     params:

@@ -1,10 +1,10 @@
-# Report: tidy tables, claims with verdicts, the figures, one self-contained HTML page. Calls overfit.report.
+# Report: tidy tables, claims with verdicts, the movie leak, the figures, one self-contained HTML page. Calls overfit.report.
 
 
 rule collect:
     input:
         metrics=[*TRAINED, *FINAL],
-        code=package_code("jobs/report.py", "report/tables.py"),
+        code=code("overfit.jobs.report:collect"),
     output:
         metrics="results/metrics.parquet",
         scores=report("results/test_scores.csv", caption="../report/test_scores.rst", category="3. Tables"),
@@ -25,11 +25,12 @@ rule claims:
     input:
         metrics="results/metrics.parquet",
         scores="results/test_scores.csv",
-        code=package_code("jobs/report.py", "report/tables.py", "report/claims.py"),
+        code=code("overfit.jobs.report:claims", BOOK_HISTORIES),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="3. Tables"),
     params:
-        protocol=FOLDED_PROTOCOL,
+        config=report_config(),
+        chapter=CHAPTER,
     log:
         "logs/claims.log",
     benchmark:
@@ -43,10 +44,32 @@ rule claims:
         "../scripts/claims.py"
 
 
+rule movie_leak:
+    input:
+        metrics="results/metrics.parquet",
+        scores="results/test_scores.csv",
+        code=code("overfit.jobs.report:movie_leak"),
+    output:
+        report("results/movie_leak.csv", caption="../report/movie_leak.rst", category="3. Tables"),
+    params:
+        config=report_config(),
+    log:
+        "logs/movie_leak.log",
+    benchmark:
+        "results/benchmarks/report/movie_leak.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/movie_leak.py"
+
+
 rule figure:
     input:
         metrics="results/metrics.parquet",
-        code=package_code("jobs/report.py", "report/figures.py", "report/catalog.py", "reference"),
+        code=code("overfit.jobs.report:figure", BOOK_HISTORIES),
     output:
         report("results/figures/{figure}.png", caption="../report/figure.rst", category=lambda w: FIGURES[w.figure].category),
     params:
@@ -68,10 +91,12 @@ rule report:
     input:
         claims="results/claims.csv",
         scores="results/test_scores.csv",
+        leak="results/movie_leak.csv",
+        metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
         figures=expand("results/figures/{figure}.png", figure=FIGURES),
         benchmarks=JOB_BENCHMARKS,
-        code=package_code("jobs/report.py", "report/html.py", "report/provenance.py"),
+        code=code("overfit.jobs.report:report"),
     output:
         "results/report.html",
     params:

@@ -5,7 +5,7 @@ rule train:
     input:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
-        code=package_code("jobs/train.py", "engine", "protocols.py", "experiments.py", "seeds.py", "data/imdb.py"),
+        code=code("overfit.jobs.train:train"),
     output:
         "results/metrics/{experiment}/{protocol}.parquet",
     params:

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import tarfile
+import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -245,8 +246,18 @@ class SparseReviews:
 
 
 def load_split(path: str | Path) -> SparseReviews:
-    with np.load(path) as data:
-        return SparseReviews(
-            ids=data["ids"], offsets=data["offsets"], label=data["label"], rating=data["rating"],
-            review_id=data["review_id"], movie_id=data["movie_id"], reviews_sha256=str(data["reviews_sha256"]),
-        )
+    """A prepared split; a file that is not one (overwritten, truncated) is refused with how to rebuild it."""
+    try:
+        with np.load(path) as data:
+            reviews = SparseReviews(
+                ids=data["ids"], offsets=data["offsets"], label=data["label"], rating=data["rating"],
+                review_id=data["review_id"], movie_id=data["movie_id"], reviews_sha256=str(data["reviews_sha256"]),
+            )
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a prepared IMDB split ({type(exc).__name__}: {exc}); it was overwritten or cut "
+                        f"short. Delete it and run again: the data stage rebuilds it from the verified archive "
+                        f"(snakemake --forcerun prepare_imdb)") from exc
+    if len(reviews.offsets) != len(reviews.label) + 1 or reviews.offsets[-1] != len(reviews.ids):
+        raise DataError(f"{path}: its arrays do not agree ({len(reviews.label)} labels, {len(reviews.offsets)} offsets, "
+                        f"{len(reviews.ids)} ids); delete it and run again (snakemake --forcerun prepare_imdb)")
+    return reviews

@@ -10,6 +10,7 @@ device from a row permutation the host draws), then a validation pass.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import jax
@@ -211,8 +212,10 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
     """Train every run for ``training.epochs``; return tidy metric rows.
 
     Each row: the run's labels, epoch, split ("train" or the run's evaluation
-    name), metric (loss, data_loss, acc), value, and ``diverged`` (True on the
-    epoch where the loss stopped being finite; that run stops there).
+    name), metric (loss, data_loss, acc), value, ``diverged`` (True on the
+    epoch where the loss stopped being finite; that run stops there), and the
+    run's ``train_size`` and ``validation_size`` (rows), which the claims'
+    intervals and steps per epoch are computed from.
     """
     trainer = trainer or Trainer(spec, training)
     dense_dim = spec.input_dim if training.input_mode == "dense" else None
@@ -240,7 +243,8 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
         return _train_vectorized(trainer, runs, training, device, epoch_batches, eval_chunks, train_slots, eval_slots,
                                  epoch_inputs)
     rows = []
-    for run, batches, chunks in zip(runs, epoch_batches, eval_chunks):
+    progress = Progress(len(runs), training.epochs)
+    for index, (run, batches, chunks) in enumerate(zip(runs, epoch_batches, eval_chunks)):
         params, opt_state = trainer.init(run.init_seed)
         arrays, eval_arrays = device["train"].arrays(), device[run.validation_split].arrays()
         base_key = jax.random.key(run.shuffle_seed)
@@ -251,10 +255,47 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
             evaluation = None
             if run.evaluate_every_epoch or epoch == training.epochs:
                 evaluation = trainer.evaluate(params, eval_arrays, jnp.asarray(chunks), eval_slots)
-            if _record(rows, run, epoch, np.asarray(train_metrics), None if evaluation is None else np.asarray(evaluation)):
+            train_metrics = np.asarray(train_metrics)
+            evaluation = None if evaluation is None else np.asarray(evaluation)
+            diverged = _record(rows, run, epoch, train_metrics, evaluation)
+            progress.epoch_done(index, run, epoch, train_metrics, evaluation)
+            if diverged:
                 log.warning("run %s diverged at epoch %d", run.labels, epoch)
+                progress.skip(training.epochs - epoch)
                 break
     return rows
+
+
+class Progress:
+    """One log line per model-epoch: where the job stands and about how long it has left.
+
+    The estimate is the mean time of the epochs so far (the first one includes
+    compilation, so early estimates run high) times the epochs still to train.
+    """
+
+    def __init__(self, models: int, epochs: int):
+        self.models, self.epochs, self.total = models, epochs, models * epochs
+        self.done, self.start = 0, time.monotonic()
+        self.last = self.start
+
+    def skip(self, epochs: int) -> None:
+        self.total -= epochs
+
+    def epoch_done(self, index: int, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None) -> None:
+        now = time.monotonic()
+        self.done += 1
+        seconds, self.last = now - self.last, now
+        left = (now - self.start) / self.done * (self.total - self.done)
+        where = ", ".join(f"{k} {v}" for k, v in run.labels.items() if k != "protocol")
+        shown = f", {run.evaluation_name} loss {evaluation[0]:.4f}" if evaluation is not None else ""
+        log.info("model %d/%d (%s) epoch %d/%d: loss %.4f%s; %.2f s; job %d%% done, about %s left",
+                 index + 1, self.models, where, epoch, self.epochs, train_metrics[0], shown, seconds,
+                 100 * self.done // max(self.total, 1), _duration(left), extra={"progress": True})
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def _train_vectorized(trainer, runs, training, device, epoch_batches, eval_chunks, train_slots, eval_slots,
@@ -294,5 +335,6 @@ def _record(rows: list, run: Run, epoch: int, train_metrics: np.ndarray, evaluat
         if values is None:
             continue
         for metric, value in zip(METRICS, values):
-            rows.append({**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value), "diverged": diverged})
+            rows.append({**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value), "diverged": diverged,
+                         "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)})
     return diverged

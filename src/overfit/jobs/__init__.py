@@ -21,13 +21,45 @@ log = logging.getLogger("overfit")
 
 def run(job, task) -> None:
     """Run ``task(job)`` with logging to the job's log file and stderr; exit 1 on a user error."""
-    handlers = [logging.StreamHandler(sys.stderr)]
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.addFilter(EverySoOften(30.0))
+    handlers = [terminal]
     if getattr(job, "log", None):
         Path(job.log[0]).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(job.log[0], mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {_label(job)}: %(message)s", handlers=handlers, force=True)
     try:
         task(job)
     except OverfitError as exc:
         log.error("ERROR: %s", exc)
         sys.exit(1)
+    # what this job really ran: the rules' code inputs (overfit.imports) must cover it, and a test checks they do
+    log.info("package modules loaded: %s", " ".join(sorted(m for m in sys.modules if m == "overfit" or m.startswith("overfit."))))
+
+
+def _label(job) -> str:
+    """The job as the terminal names it: its rule and wildcards ("train bigger/kfold")."""
+    wildcards = getattr(job, "wildcards", None)
+    values = "/".join(str(v) for v in wildcards) if wildcards else ""
+    return " ".join(part for part in (getattr(job, "rule", "overfit"), values) if part)
+
+
+class EverySoOften(logging.Filter):
+    """Lets a progress record (``extra={"progress": True}``) through to the terminal at most every ``seconds``.
+
+    The job's log file gets every line; the terminal, shared by every job
+    running at once, gets enough to see that each job moves and how long it
+    has left.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds, self.last = seconds, float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "progress", False):
+            return True
+        if record.created - self.last >= self.seconds:
+            self.last = record.created
+            return True
+        return False

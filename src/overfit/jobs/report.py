@@ -1,4 +1,4 @@
-"""Jobs of the report stage: tables, claims, figures, the HTML page."""
+"""Jobs of the report stage: tables, claims, the movie leak, figures, the HTML page."""
 
 from __future__ import annotations
 
@@ -28,10 +28,23 @@ def claims(job) -> None:
     from overfit.files import atomic_path
     from overfit.report.claims import compute_claims
 
-    table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.protocol)
+    table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
+                           job.params.chapter)
     with atomic_path(job.output[0]) as partial:
-        table.to_csv(partial, index=False, float_format="%.6f")
-    log.info("claims:\n%s", table[["id", "value", "low", "high", "verdict"]].to_string(index=False))
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("claims:\n%s", table[["id", "protocol", "value", "low", "high", "verdict"]].to_string(index=False))
+
+
+def movie_leak(job) -> None:
+    import pandas as pd
+
+    from overfit.files import atomic_path
+    from overfit.report.leak import movie_leak as leak_table
+
+    table = leak_table(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config)
+    with atomic_path(job.output[0]) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("movie leak:\n%s", table.to_string(index=False))
 
 
 def figure(job) -> None:
@@ -39,10 +52,11 @@ def figure(job) -> None:
 
     from overfit.report import figures
     from overfit.report.catalog import FigureSpec
+    from overfit.report.tables import book_histories
 
     spec = FigureSpec(**job.params.spec)
     metrics = pd.read_parquet(job.input.metrics)
-    figures.save(figures.draw(spec, metrics, figures.book_histories()), job.output[0])
+    figures.save(figures.draw(spec, metrics, book_histories()), job.output[0])
 
 
 def report(job) -> None:
@@ -54,12 +68,17 @@ def report(job) -> None:
     from overfit.files import atomic_path
     from overfit.report import html, provenance
     from overfit.report.catalog import FigureSpec
+    from overfit.report.tables import run_counts
 
     specs = [FigureSpec(**spec) for spec in job.params.figures]
     manifest = json.loads(Path(job.input.manifest).read_text())
+    metrics = pd.read_parquet(job.input.metrics)
     page = html.page(
         claims=pd.read_csv(job.input.claims),
         scores=pd.read_csv(job.input.scores),
+        leak=pd.read_csv(job.input.leak),
+        runs=run_counts(metrics),
+        seeds=html.seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),
         provenance={
             "code_version": job.params.code_version,
@@ -68,7 +87,7 @@ def report(job) -> None:
             "config": yaml.safe_dump(job.params.config, sort_keys=False),
         },
         jobs=provenance.job_benchmarks(job.input.benchmarks),
-        protocol=job.params.protocol,
+        config=job.params.config,
     )
     with atomic_path(job.output[0]) as partial:
         partial.write_text(page, encoding="utf-8")

@@ -46,18 +46,24 @@ def final_fit(job) -> None:
     import pandas as pd
 
     from overfit import experiments
-    from overfit.engine.train import train_models
-    from overfit.evaluate import choose_epochs
+    from overfit.engine.train import METRICS, train_models
+    from overfit.evaluate import NoValidationCurve, choose_epochs
 
     config, name = job.params.config, job.params.experiment
-    if job.params.epochs is None:
-        epochs = choose_epochs(pd.read_parquet(job.input.curves))
-    else:
-        epochs = job.params.epochs
     splits = _load_imdb(job)
+    runs = experiments.final_runs(config, job.params.fit, len(splits["train"]), len(splits["test"]))
+    try:
+        epochs = job.params.epochs or choose_epochs(pd.read_parquet(job.input.curves))
+    except NoValidationCurve as reason:
+        # one broken experiment must not sink the others: its final fit is recorded as not trained
+        log.warning("final fit %s of %s not trained: %s", job.params.fit, name, reason)
+        rows = [{**run.labels, "epoch": 0, "split": "test", "metric": metric, "value": float("nan"), "diverged": True,
+                 "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)}
+                for run in runs for metric in METRICS]
+        _write_table(rows, job.output[0], experiment=name)
+        return
     spec = experiments.experiment(config, name)
     training = dataclasses.replace(spec.training, epochs=epochs)
-    runs = experiments.final_runs(config, job.params.fit, len(splits["train"]), len(splits["test"]))
     log.info("final fit %s of %s: %d seeds, %d epochs", job.params.fit, name, len(runs), epochs)
     rows = train_models(spec.model, runs, training, splits)
     _write_table(rows, job.output[0], experiment=name)

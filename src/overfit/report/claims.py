@@ -1,174 +1,302 @@
-"""Each checkable claim of the chapter, the statistic that tests it, and a verdict computed from the results.
+"""The chapter's claims, tested: a loop over the rows of config/chapter.yaml and a few named statistics.
 
-Statistics are over the runs of the folded protocol (K folds × P repeats).
-Comparisons are paired: every experiment trains on the same folds with the
-same batch order (see overfit.experiments), so each claim is tested on the
-per-run difference between two experiments, with a 95% t-interval. A
-verdict "holds" when the interval lies on the claimed side, "does not hold"
-when it lies on the other side, and "unclear" when it straddles.
+Each row names a statistic (below), the experiment roles it compares and
+the protocol roles it is judged under. Per run, the statistic reduces a
+curve (runs × epochs) to one number; comparisons are paired by run (every
+experiment trains on the same folds in the same batch order, see
+overfit.experiments), trends are a per-run rank correlation with the number
+of parameters. The mean over runs is the value; its interval is the one that
+fits how the runs were drawn (overfit.stats); the verdict says where the
+interval lies against the thresholds the row gives the book's words.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from overfit.report.tables import curves, mean_ci
+from overfit import chapter as chapter_roles
+from overfit import stats
+from overfit.report.tables import book_histories, curves, runs_of
 
-HOLDS, FAILS, UNCLEAR, NOT_RUN = "holds", "does not hold", "unclear", "not run"
-CAPACITY_ORDER = ["smaller", "smaller_6", "original", "bigger", "bigger_1024"]
-
-
-@dataclass
-class Claim:
-    id: str
-    claim: str
-    statistic: str
-    value: float = float("nan")
-    low: float = float("nan")
-    high: float = float("nan")
-    n: int = 0
-    verdict: str = NOT_RUN
-    detail: str = ""
+FOLDED_KINDS = ("kfold", "grouped_kfold")
+CENSORED_NOTE = "never below 0.01: counted as one epoch past the last"
 
 
-def _side(low: float, high: float, claimed: str) -> str:
-    """claimed ">0" or "<0": where the interval must lie for the claim to hold."""
-    if np.isnan(low):
-        return UNCLEAR
-    positive, negative = low > 0, high < 0
-    if claimed == ">0":
-        return HOLDS if positive else FAILS if negative else UNCLEAR
-    return HOLDS if negative else FAILS if positive else UNCLEAR
-
+# --- statistics: (runs × epochs curves of one experiment) -> one value per run -------------------------------
 
 def best_epoch(table: pd.DataFrame) -> pd.Series:
     return table.idxmin(axis=1).astype(float)
 
 
+def best_value(table: pd.DataFrame) -> pd.Series:
+    return table.min(axis=1)
+
+
+def last_value(table: pd.DataFrame) -> pd.Series:
+    return table.iloc[:, -1]
+
+
 def rise_after_best(table: pd.DataFrame) -> pd.Series:
-    """How far the validation loss climbs from its minimum to the last epoch: the amount of overfitting."""
+    """How far the curve climbs from its minimum to the last epoch: the amount of overfitting."""
     return table.iloc[:, -1] - table.min(axis=1)
 
 
 def slope_after_best(table: pd.DataFrame) -> pd.Series:
-    last = table.columns[-1]
-    best = best_epoch(table)
-    span = (last - best).replace(0, np.nan)
+    """Rise per epoch after the minimum (undefined when the minimum is the last epoch)."""
+    span = (table.columns[-1] - best_epoch(table)).replace(0, np.nan)
     return rise_after_best(table) / span
 
 
-def roughness(table: pd.DataFrame) -> pd.Series:
-    """Mean absolute second difference of the curve: epoch-to-epoch jitter, insensitive to a steady trend."""
-    return table.diff(axis=1).diff(axis=1).abs().mean(axis=1)
+def jitter(table: pd.DataFrame) -> pd.Series:
+    return pd.Series(stats.jitter(table.to_numpy()), index=table.index)
 
 
-def _paired(stat, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
-    """stat(b) - stat(a) over the runs both have."""
-    common = a.index.intersection(b.index)
-    return (stat(b.loc[common]) - stat(a.loc[common])).dropna().to_numpy()
+def first_epoch_below_0_01(table: pd.DataFrame) -> pd.Series:
+    """The first epoch whose value is below 0.01; a run that never gets there counts as one past the last epoch."""
+    below = table.lt(0.01)
+    last = table.columns[-1]
+    return pd.Series(np.where(below.any(axis=1), below.idxmax(axis=1), last + 1), index=table.index, dtype=float)
 
 
-def _paired_claim(claim: Claim, stat, a, b, claimed: str) -> Claim:
-    diffs = _paired(stat, a, b)
-    if len(diffs) == 0:
-        return claim
-    claim.value, claim.low, claim.high = mean_ci(diffs)
-    claim.n, claim.verdict = len(diffs), _side(claim.low, claim.high, claimed)
-    return claim
+def value_at_epoch_3(table: pd.DataFrame) -> pd.Series:
+    return table[3]
 
 
-def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, protocol: str) -> pd.DataFrame:
-    present = set(metrics.experiment[metrics.protocol == protocol])
+STATISTICS = {  # name -> (function, what it measures)
+    "best_epoch": (best_epoch, "epoch of the lowest value"),
+    "best_value": (best_value, "lowest value"),
+    "last_value": (last_value, "value at the last epoch"),
+    "rise_after_best": (rise_after_best, "rise from the minimum to the last epoch"),
+    "slope_after_best": (slope_after_best, "rise per epoch after the minimum"),
+    "jitter": (jitter, "epoch-to-epoch noise (median |third difference|, in the noise's sd)"),
+    "first_epoch_below_0_01": (first_epoch_below_0_01, "first epoch below 0.01"),
+    "value_at_epoch_3": (value_at_epoch_3, "value at epoch 3"),
+    "gap_at_last_epoch": (None, "validation − training value at the last epoch"),  # reads two curves, see _per_run
+}
 
-    def val(name, metric="loss"):
-        return curves(metrics, name, protocol, "validation", metric) if name in present else None
 
-    def train(name):
-        return curves(metrics, name, protocol, "train", "loss") if name in present else None
+@dataclass
+class Result:
+    id: str
+    section: str
+    claim: str
+    protocol: str = ""
+    steps_per_epoch: float = float("nan")
+    statistic: str = ""
+    value: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
+    naive_low: float = float("nan")
+    naive_high: float = float("nan")
+    method: str = ""
+    n: int = 0
+    dropped: int = 0
+    claimed: str = ""
+    words: str = ""
+    book_value: float = float("nan")
+    verdict: str = stats.NOT_RUN
+    detail: str = ""
 
-    original = val("original")
-    claims = []
 
-    c = Claim("1a", "3.5: the 16-16-1 model's validation loss bottoms out around epoch 3–4",
-              "epoch of the lowest mean validation loss (original); interval: 95% t-interval of the runs' own best epochs")
-    if original is not None:
-        c.value = float(original.mean().idxmin())
-        _, c.low, c.high = mean_ci(best_epoch(original))
-        c.n = len(original)
-        c.verdict = HOLDS if 3 <= c.value <= 4 else UNCLEAR if 2 <= c.value <= 5 else FAILS
-    claims.append(c)
+class Context:
+    """Everything a claim row is computed from: the tables, the config's roles and protocols."""
 
-    c = Claim("1b", "3.5: retrained for 4 epochs on all training data, about 88% test accuracy",
-              "test accuracy of the 4-epoch refit, mean over seeds (holds within 1 point of 0.88)")
-    refit = scores[scores.fit == "book_3_5"] if len(scores) else scores
-    if len(refit):
-        c.value, c.low, c.high = mean_ci(refit.test_acc)
-        c.n = len(refit)
-        c.verdict = HOLDS if abs(c.value - 0.88) <= 0.01 else FAILS
-    claims.append(c)
+    def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict):
+        self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
+        self.book = book_histories()
+        self.present = metrics.groupby("protocol").experiment.unique().map(set).to_dict()
 
-    smaller, bigger = val("smaller"), val("bigger")
-    if original is not None and smaller is not None:
-        claims.append(_paired_claim(Claim("2a", "The smaller network starts overfitting later than the reference (after six epochs rather than four)",
-                                          "best epoch, smaller − original (paired)"), best_epoch, original, smaller, ">0"))
-        claims.append(_paired_claim(Claim("2b", "… and its performance degrades more slowly once it starts overfitting",
-                                          "validation-loss slope after the best epoch, smaller − original (paired)"),
-                                    slope_after_best, original, smaller, "<0"))
-    if original is not None and bigger is not None:
-        c = Claim("3a", "The bigger network starts overfitting almost immediately, after just one epoch",
-                  "best epoch of bigger, mean with 95% interval (holds if at most 2)")
-        c.value, c.low, c.high = mean_ci(best_epoch(bigger))
-        c.n = len(bigger)
-        c.verdict = HOLDS if c.high <= 2 else FAILS if c.low > 2 else UNCLEAR
-        claims.append(c)
-        claims.append(_paired_claim(Claim("3b", "… and it overfits much more severely",
-                                          "rise of validation loss from its minimum to the last epoch, bigger − original (paired)"),
-                                    rise_after_best, original, bigger, ">0"))
-        claims.append(_paired_claim(Claim("3c", "Its validation loss is also noisier",
-                                          "mean |second difference| of the validation loss, bigger − original (paired)"),
-                                    roughness, original, bigger, ">0"))
-        c = Claim("4a", "The bigger network gets its training loss near zero very quickly",
-                  "first epoch at which bigger's mean training loss is below 0.01 (holds if by epoch 5)")
-        bigger_train = train("bigger")
-        below = bigger_train.mean()[bigger_train.mean() < 0.01]
-        c.n = len(bigger_train)
-        c.value = float(below.index[0]) if len(below) else float("nan")
-        c.verdict = HOLDS if c.value <= 5 else UNCLEAR if c.value <= 10 else FAILS
-        c.detail = f"training loss at epoch 3: {bigger_train[3].mean():.4f}"
-        claims.append(c)
-    ordered = [name for name in CAPACITY_ORDER if name in present]
-    if len(ordered) >= 3:
-        early = {name: train(name)[3].mean() for name in ordered}
-        gap = {name: (val(name).iloc[:, -1] - train(name).iloc[:, -1]).mean() for name in ordered}
-        c = Claim("4b", "The more capacity the network has, the more quickly it can model the training data",
-                  "training loss at epoch 3, by capacity (" + " < ".join(ordered) + "): decreasing?")
-        c.detail = ", ".join(f"{k} {v:.4f}" for k, v in early.items())
-        c.n = len(ordered)
-        c.value = float(np.sum(np.diff(list(early.values())) < 0))  # decreasing steps out of len-1
-        c.verdict = HOLDS if c.value == len(ordered) - 1 else FAILS if c.value == 0 else UNCLEAR
-        claims.append(c)
-        c = Claim("4c", "… but the more susceptible it is to overfitting (a large gap between training and validation loss)",
-                  "validation − training loss at the last epoch, by capacity: increasing?")
-        c.detail = ", ".join(f"{k} {v:.3f}" for k, v in gap.items())
-        c.n = len(ordered)
-        c.value = float(np.sum(np.diff(list(gap.values())) > 0))
-        c.verdict = HOLDS if c.value == len(ordered) - 1 else FAILS if c.value == 0 else UNCLEAR
-        claims.append(c)
-    l2, dropout = val("l2"), val("dropout")
-    if original is not None and l2 is not None:
-        claims.append(_paired_claim(Claim("5", "The model with L2 regularization is much more resistant to overfitting than the reference",
-                                          "rise of validation loss (Keras' val_loss, penalty included) from its minimum to the last epoch, "
-                                          "l2 − original (paired)"), rise_after_best, original, l2, "<0"))
-    if original is not None and dropout is not None:
-        claims.append(_paired_claim(Claim("6a", "Dropout: a clear improvement over the reference network (less overfitting)",
-                                          "validation loss at the last epoch, dropout − original (paired)"),
-                                    lambda t: t.iloc[:, -1], original, dropout, "<0"))
-        claims.append(_paired_claim(Claim("6b", "Dropout: a clear improvement over the reference network (a better best model)",
-                                          "lowest validation loss, dropout − original (paired)"),
-                                    lambda t: t.min(axis=1), original, dropout, "<0"))
-    table = pd.DataFrame([c.__dict__ for c in claims])
-    table.insert(2, "protocol", protocol)
-    return table
+    def experiments(self, role: str) -> list[str]:
+        value = chapter_roles.role(self.config, role)
+        if value is None:
+            raise NotRun(f"the config gives no experiment the role {role!r}")
+        names = value if isinstance(value, list) else [value]
+        return chapter_roles.by_capacity(self.config, names) if role == "capacity" else names
+
+    def protocol(self, role: str) -> str:
+        name = chapter_roles.role(self.config, role)
+        if name is None:
+            raise NotRun(f"the config gives no protocol the role {role!r}")
+        return name
+
+    def curves(self, experiment: str, protocol: str, split: str, metric: str) -> pd.DataFrame:
+        if experiment not in self.present.get(protocol, set()):
+            raise NotRun(f"{protocol} has no runs of {experiment}")
+        return curves(self.metrics, experiment, protocol, split, metric)
+
+    def runs(self, experiment: str, protocol: str) -> int:
+        return runs_of(self.metrics, experiment, protocol)
+
+    def folded(self, protocol: str) -> bool:
+        return self.config["protocols"][protocol]["kind"] in FOLDED_KINDS
+
+    def validation_train_ratio(self, protocol: str) -> float | None:
+        """n_validation / n_training of the protocol's folds (None: runs on one split, independent)."""
+        if not self.folded(protocol):
+            return None
+        rows = self.metrics[self.metrics.protocol == protocol].drop_duplicates(["repeat", "fold", "seed"])
+        return float((rows.validation_size / rows.train_size).mean())
+
+    def steps_per_epoch(self, protocol: str, experiment: str) -> float:
+        rows = self.metrics[(self.metrics.protocol == protocol) & (self.metrics.experiment == experiment)]
+        settings = {**self.config["training"], **self.config["experiments"][experiment]}
+        return float(math.ceil(rows.train_size.mean() / settings["batch_size"])) if len(rows) else float("nan")
+
+
+class NotRun(Exception):
+    """A claim that cannot be computed from these results; the message says why."""
+
+
+def _per_run(ctx: Context, statistic: str, experiment: str, protocol: str, split: str, metric: str) -> pd.Series:
+    if statistic == "gap_at_last_epoch":
+        validation = ctx.curves(experiment, protocol, "validation", metric)
+        training = ctx.curves(experiment, protocol, "train", metric)
+        return last_value(validation) - last_value(training).reindex(validation.index)
+    return STATISTICS[statistic][0](ctx.curves(experiment, protocol, split, metric))
+
+
+def _censored(values: dict[str, pd.Series], row: dict, ctx: Context) -> str:
+    """For a first-epoch statistic: how many runs never got there (counted one epoch past the last)."""
+    if row["statistic"] != "first_epoch_below_0_01":
+        return ""
+    last = ctx.metrics.epoch.max()
+    counts = {name: int((v > last).sum()) for name, v in values.items()}
+    return "".join(f"; {name}: {n} of {len(values[name])} runs {CENSORED_NOTE}" for name, n in counts.items() if n)
+
+
+def _book_value(ctx: Context, row: dict, protocol_role: str, split: str, metric: str) -> float:
+    """The same statistic on the book's own recorded run, where the book recorded that curve."""
+    names = ctx.chapter.get("book", {}).get("runs", {}).get(protocol_role, {})
+    if metric != "loss" or row["statistic"] == "gap_at_last_epoch" or "trend" in row:
+        return float("nan")
+    book_metric = "loss" if split == "train" else "val_loss"
+    section = names.get("section")
+
+    def one(role: str) -> float:
+        if role not in names:
+            return float("nan")
+        rows = ctx.book[(ctx.book.section == section) & (ctx.book.experiment == names[role]) & (ctx.book.metric == book_metric)]
+        if rows.empty:
+            return float("nan")
+        table = rows.pivot_table(index="section", columns="epoch", values="value")
+        return float(STATISTICS[row["statistic"]][0](table).iloc[0])
+
+    if "compare" in row:
+        a, b = row["compare"]
+        return one(b) - one(a)
+    if "of" in row:
+        return one(row["of"][0])
+    return float("nan")
+
+
+def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
+    result = Result(row["id"], row["section"], row["sentence"], claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    split, metric = row.get("split", "validation"), row.get("metric", "loss")
+    what = f"{STATISTICS[row['statistic']][1]} of the {split} {metric}"
+    try:
+        protocol = ctx.protocol(protocol_role)
+        result.protocol = protocol
+        if "compare" in row:
+            a, b = (ctx.experiments(r)[0] for r in row["compare"])
+            values_a = _per_run(ctx, row["statistic"], a, protocol, split, metric)
+            values_b = _per_run(ctx, row["statistic"], b, protocol, split, metric)
+            common = values_a.index.intersection(values_b.index)
+            per_run = (values_b.loc[common] - values_a.loc[common])
+            result.statistic = f"{what}: {b} − {a}, paired by run"
+            total = max(ctx.runs(a, protocol), ctx.runs(b, protocol))
+            result.detail = f"means: {a} {values_a.mean():.4g}, {b} {values_b.mean():.4g}"
+            result.detail += _censored({a: values_a, b: values_b}, row, ctx)
+            reference = a
+        elif "trend" in row:
+            names = ctx.experiments(row["trend"])
+            missing = [n for n in names if n not in ctx.present.get(protocol, set())]
+            if missing:
+                raise NotRun(f"{protocol} has no runs of {', '.join(missing)}")
+            table = pd.DataFrame({n: _per_run(ctx, row["statistic"], n, protocol, split, metric) for n in names}).dropna()
+            per_run = table.apply(lambda r: stats.rank_correlation(np.arange(len(names)), r.to_numpy()), axis=1)
+            result.statistic = (f"Spearman correlation, per run, of the number of parameters with the {what} "
+                                f"({' < '.join(names)})")
+            total = max(ctx.runs(n, protocol) for n in names)
+            result.detail = "means: " + ", ".join(f"{n} {table[n].mean():.4g}" for n in names)
+            reference = names[0]
+        else:
+            (name,) = (ctx.experiments(r)[0] for r in row["of"])
+            per_run = _per_run(ctx, row["statistic"], name, protocol, split, metric)
+            result.statistic = f"{what} of {name}"
+            total = ctx.runs(name, protocol)
+            reference = name
+            result.detail = _censored({name: per_run}, row, ctx).removeprefix("; ")
+    except NotRun as reason:
+        result.detail = str(reason)
+        return result
+    per_run = per_run.dropna()
+    interval = stats.t_interval(per_run, validation_train_ratio=ctx.validation_train_ratio(protocol))
+    result.value, result.low, result.high = interval.value, interval.low, interval.high
+    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
+    result.dropped = total - interval.n
+    result.steps_per_epoch = ctx.steps_per_epoch(protocol, reference)
+    result.book_value = _book_value(ctx, row, protocol_role, split, metric)
+    result.verdict = stats.verdict(interval, row["claimed"]) if interval.n else stats.NOT_RUN
+    if not interval.n:
+        result.detail = f"no run to compute it from: all {total} runs diverged or the statistic is undefined for them"
+    elif result.dropped:
+        result.detail += f"; {result.dropped} run(s) left out (diverged, or the statistic is undefined for them)"
+    return result
+
+
+def _fit_claim(ctx: Context, row: dict) -> Result:
+    result = Result(row["id"], row["section"], row["sentence"], protocol=row["fit"], claimed=stats.describe_claimed(row["claimed"]),
+                    words=row["words"], statistic=f"{row['statistic']} of the final fit {row['fit']}, over seeds")
+    fit = ctx.scores[ctx.scores.fit == row["fit"]] if len(ctx.scores) else ctx.scores
+    fit = fit.dropna(subset=[row["statistic"]])
+    if fit.empty:
+        result.detail = f"no test score of the final fit {row['fit']!r} (not run, or every seed diverged)"
+        return result
+    interval = stats.t_interval(fit[row["statistic"]])
+    result.value, result.low, result.high = interval.value, interval.low, interval.high
+    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
+    result.verdict = stats.verdict(interval, row["claimed"])
+    book = ctx.chapter.get("book", {}).get(f"{row['statistic']}_{row['fit']}", {})
+    result.book_value = book.get("notebook", float("nan"))
+    result.detail = f"epochs: {int(fit.epochs.iloc[0])}; seeds' range {fit[row['statistic']].min():.4f}–{fit[row['statistic']].max():.4f}"
+    return result
+
+
+def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict) -> pd.DataFrame:
+    """One row per (claim, protocol) of the chapter; see Result for the columns."""
+    ctx = Context(metrics, scores, config, chapter)
+    results: list[Result] = []
+    for row in chapter["claims"]:
+        if "fit" in row:
+            results.append(_fit_claim(ctx, row))
+        else:
+            results.extend(_curve_claim(ctx, row, protocol_role) for protocol_role in row["protocols"])
+    _apply_requirements(results, chapter)
+    return pd.DataFrame([asdict(r) for r in results])
+
+
+def _apply_requirements(results: list[Result], chapter: dict) -> None:
+    """A claim that is vacuous without another (5a without 5b) cannot hold where that one does not."""
+    rows = {row["id"]: row for row in chapter["claims"]}
+    by_key = {(r.id, r.protocol): r for r in results}
+    for result in results:
+        required = rows[result.id].get("requires")
+        if not required or result.verdict != stats.HOLDS:
+            continue
+        other = by_key.get((required, result.protocol))
+        if other is None or other.verdict != stats.HOLDS:
+            outcome = other.verdict if other else stats.NOT_RUN
+            result.verdict = stats.FAILS if outcome == stats.FAILS else stats.UNCLEAR
+            result.detail += f"; {required} {outcome}, so this cannot hold on its own"
+
+
+def verdict_flips(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Claims that hold in one table and do not hold in the other (e.g. the pipeline run with two seeds)."""
+    merged = first.merge(second, on=["id", "protocol"], suffixes=("_a", "_b"))
+    opposite = {(stats.HOLDS, stats.FAILS), (stats.FAILS, stats.HOLDS)}
+    flips = merged[[(a, b) in opposite for a, b in zip(merged.verdict_a, merged.verdict_b)]]
+    return flips[["id", "protocol", "value_a", "low_a", "high_a", "verdict_a", "value_b", "low_b", "high_b", "verdict_b"]]

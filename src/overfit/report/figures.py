@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from importlib import resources as importlib_resources
-
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from overfit.files import atomic_path  # noqa: E402
 from overfit.report.catalog import FigureSpec  # noqa: E402
 
 BOOK_COLOUR = "0.6"
 COLOURS = {0: "tab:blue", 1: "tab:orange"}
 MARKERS = {0: "+", 1: "o"}  # the book: crosses for the reference model, dots for the other
-
-
-def book_histories() -> pd.DataFrame:
-    """The 1st edition notebooks' recorded histories, shipped with the package."""
-    path = importlib_resources.files("overfit") / "reference" / "dlwp1_notebook_histories.csv"
-    with importlib_resources.as_file(path) as file:
-        return pd.read_csv(file, dtype={"section": str})
+RUN = ["repeat", "fold", "seed"]
 
 
 def _book_curve(book: pd.DataFrame, section: str, experiment: str, split: str, metric: str) -> pd.DataFrame:
@@ -30,53 +24,82 @@ def _book_curve(book: pd.DataFrame, section: str, experiment: str, split: str, m
     return book[(book.section == section) & (book.experiment == experiment) & (book.metric == name)]
 
 
-def _ours(metrics: pd.DataFrame, spec: FigureSpec, experiment: str, split: str) -> pd.DataFrame:
-    return metrics[(metrics.protocol == spec.protocol) & (metrics.experiment == experiment)
-                   & (metrics.split == split) & (metrics.metric == spec.metric) & (metrics.repeat == 0)
-                   & (metrics.fold == 0) & (metrics.seed == 0)]
+def _rows(metrics: pd.DataFrame, protocol: str, experiment: str, split: str, metric: str) -> pd.DataFrame:
+    return metrics[(metrics.protocol == protocol) & (metrics.experiment == experiment) & (metrics.split == split)
+                   & (metrics.metric == metric)]
+
+
+def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: str, markersize: float) -> None:
+    """Each seed's run as a faint line, the median over seeds drawn as the book drew its one run."""
+    for _, run in rows.groupby(RUN):
+        ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.25, linewidth=0.8)
+    median = rows.groupby("epoch").value.median()
+    runs = rows.groupby(RUN).ngroups
+    ax.plot(median.index, median.values, style, color=colour, markersize=markersize, label=f"{label} (ours, median of {runs})")
 
 
 def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame):
+    """One figure; the book's recorded runs (``spec.book``) drawn in grey where the book has them."""
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    book_names = dict(spec.book)
+    metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
     label = "accuracy" if spec.metric == "acc" else "loss"
-    if spec.split == "both":  # the 3.5 figure: training (dots) and validation (line) of one model
+    if spec.kind == "movie_leak":
+        return _draw_leak(spec, metrics)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if spec.kind == "book_3_5":  # training (dots) and validation (line) of one model
+        experiment = spec.experiments[0]
         for split, style, word in (("train", "o", "Training"), ("validation", "-", "Validation")):
-            ours = _ours(metrics, spec, spec.experiments[0], split)
-            ax.plot(ours.epoch, ours.value, style, color="tab:blue", label=f"{word} {label} (ours)")
-            theirs = _book_curve(book, "3.5", "reference_3_5", split, spec.metric)
-            ax.plot(theirs.epoch, theirs.value, style, color=BOOK_COLOUR, alpha=0.8, label=f"{word} {label} (book)")
-    elif spec.book:
+            _seeds_and_median(ax, _rows(metrics, spec.protocol, experiment, split, spec.metric), style, "tab:blue",
+                              f"{word} {label}", 5)
+            if experiment in book_names:
+                theirs = _book_curve(book, "3.5", book_names[experiment], split, spec.metric)
+                ax.plot(theirs.epoch, theirs.value, style, color=BOOK_COLOUR, alpha=0.8, label=f"{word} {label} (book)")
+    elif spec.kind == "book_4_4":
         for i, experiment in enumerate(spec.experiments):
-            ours = _ours(metrics, spec, experiment, spec.split)
-            ax.plot(ours.epoch, ours.value, MARKERS[i], color=COLOURS[i], markersize=8 if i == 0 else 5,
-                    label=f"{experiment} (ours)")
-            theirs = _book_curve(book, "4.4", experiment, spec.split, spec.metric)
-            if len(theirs):
+            _seeds_and_median(ax, _rows(metrics, spec.protocol, experiment, spec.split, spec.metric), MARKERS[i], COLOURS[i],
+                              experiment, 8 if i == 0 else 5)
+            if experiment in book_names:
+                theirs = _book_curve(book, "4.4", book_names[experiment], spec.split, spec.metric)
                 ax.plot(theirs.epoch, theirs.value, MARKERS[i] + ":", color=BOOK_COLOUR, markersize=8 if i == 0 else 5,
                         label=f"{experiment} (book)")
     else:
         rows = metrics[(metrics.protocol == spec.protocol) & metrics.experiment.isin(spec.experiments)
                        & (metrics.split == spec.split) & (metrics.metric == spec.metric)]
-        runs = rows.groupby(["experiment", "repeat", "fold", "seed"]).ngroups // max(1, len(spec.experiments))
+        runs = rows.groupby(["experiment", *RUN]).ngroups // max(1, len(spec.experiments))
         sns.lineplot(rows, x="epoch", y="value", hue="experiment", hue_order=list(spec.experiments), style="experiment",
-                     style_order=list(spec.experiments), markers=["P", "o"], dashes=False, errorbar=("ci", 95),
-                     n_boot=2000, seed=0, ax=ax)
-        ax.legend(title=f"mean of {runs} runs, 95% band")
+                     style_order=list(spec.experiments), markers=["P", "o"], dashes=False, estimator="median",
+                     errorbar=("pi", 50), ax=ax)
+        ax.legend(title=f"median of {runs} runs, middle 50%")
     ax.set_xlabel("Epochs")
     ax.set_ylabel(("Training " if spec.split == "train" else "Validation " if spec.split == "validation" else "") + label)
     ax.set_title(spec.title, fontsize=11)
     ax.set_xticks(range(0, int(metrics.epoch.max()) + 1, 2))
-    if spec.book:
-        ax.legend(fontsize=8)
+    if spec.kind != "folded":
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def save(fig, path) -> None:
-    from overfit.files import atomic_path
+def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
+    random_folds, folded, test = spec.protocols
+    names = {random_folds: f"{random_folds} (random folds)", folded: f"{folded} (grouped by movie)",
+             test: f"{test}: test loss, all training reviews"}
+    rows = metrics[metrics.experiment.isin(spec.experiments) & metrics.protocol.isin([p for p in names if p])
+                   & (metrics.split == "validation") & (metrics.metric == spec.metric)]
+    rows = rows.assign(curve=rows.protocol.map(names))
+    grid = sns.relplot(rows, x="epoch", y="value", hue="curve", hue_order=[names[p] for p in names if p], col="experiment",
+                       col_order=list(spec.experiments), col_wrap=min(4, len(spec.experiments)), kind="line",
+                       estimator="mean", errorbar=None, height=2.4, aspect=1.1, facet_kws={"sharey": False})
+    grid.set_axis_labels("Epochs", "Validation loss")
+    grid.set_titles("{col_name}")
+    sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, title=None, frameon=False)
+    grid.figure.suptitle(spec.title, y=1.03, fontsize=11)
+    return grid.figure
 
+
+def save(fig, path) -> None:
     with atomic_path(path) as partial, open(partial, "wb") as stream:
         # fixed metadata so that the same results give the same bytes
-        fig.savefig(stream, format="png", dpi=100, metadata={"Software": None})
+        fig.savefig(stream, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from importlib import resources as importlib_resources
+
 import pandas as pd
 
 RUN = ["repeat", "fold", "seed"]
+FITS = ("final", "book_3_5")  # the protocol names of the final fits' rows (overfit.experiments.final_runs)
 
 
 def collect_metrics(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -18,16 +20,23 @@ def collect_metrics(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def test_scores(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per final fit and seed: epochs trained, test loss (as Keras reports it) and accuracy."""
-    columns = ["experiment", "fit", "seed", "epochs", "test_loss", "test_data_loss", "test_acc"]
-    test = metrics[metrics.split == "test"]
-    if test.empty:
-        return pd.DataFrame(columns=columns)
-    table = test.pivot_table(index=["experiment", "protocol", "seed", "epoch"], columns="metric", values="value").reset_index()
-    table = table.rename(columns={"protocol": "fit", "epoch": "epochs", "loss": "test_loss", "data_loss": "test_data_loss",
-                                  "acc": "test_acc"})
-    table.columns.name = None
-    return table[columns]
+    """One row per final fit and seed: epochs trained, test loss (as Keras reports it) and accuracy.
+
+    A fit whose run diverged, or that was never trained because every run
+    it would choose its epochs from diverged, has ``diverged`` true and no
+    test values.
+    """
+    columns = ["experiment", "fit", "seed", "epochs", "test_loss", "test_data_loss", "test_acc", "diverged"]
+    fits = metrics[metrics.protocol.isin(FITS)]
+    rows = []
+    for (experiment, fit, seed), run in fits.groupby(["experiment", "protocol", "seed"], sort=True):
+        test = run[run.split == "test"]
+        values = dict(zip(test.metric, test.value))
+        rows.append({"experiment": experiment, "fit": fit, "seed": seed,
+                     "epochs": int(test.epoch.max() if len(test) else run.epoch.max()),
+                     "test_loss": values.get("loss", float("nan")), "test_data_loss": values.get("data_loss", float("nan")),
+                     "test_acc": values.get("acc", float("nan")), "diverged": bool(run.diverged.any())})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def curves(metrics: pd.DataFrame, experiment: str, protocol: str, split: str = "validation", metric: str = "loss") -> pd.DataFrame:
@@ -39,13 +48,24 @@ def curves(metrics: pd.DataFrame, experiment: str, protocol: str, split: str = "
     return table.loc[~diverged.reindex(table.index).fillna(False).to_numpy(bool)]
 
 
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-interval over runs (folds of different repeats are not independent: a rough guide)."""
-    from scipy import stats
+def runs_of(metrics: pd.DataFrame, experiment: str, protocol: str) -> int:
+    """How many runs (diverged ones included) an experiment has under a protocol."""
+    rows = metrics[(metrics.experiment == experiment) & (metrics.protocol == protocol)]
+    return rows.groupby(RUN).ngroups
 
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return mean, mean - half, mean + half
+
+def run_counts(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Runs and diverged runs per (experiment, protocol), and the training and validation sizes."""
+    runs = metrics.groupby(["experiment", "protocol", *RUN]).agg(
+        diverged=("diverged", "any"), train_size=("train_size", "first"), validation_size=("validation_size", "first"))
+    table = runs.groupby(["experiment", "protocol"]).agg(
+        runs=("diverged", "size"), diverged=("diverged", "sum"), train_size=("train_size", "mean"),
+        validation_size=("validation_size", "mean"))
+    return table.reset_index()
+
+
+def book_histories() -> pd.DataFrame:
+    """The 1st edition notebooks' recorded histories, shipped with the package."""
+    path = importlib_resources.files("overfit") / "reference" / "dlwp1_notebook_histories.csv"
+    with importlib_resources.as_file(path) as file:
+        return pd.read_csv(file, dtype={"section": str})

@@ -1,0 +1,82 @@
+"""The chapter's declaration (config/chapter.yaml) and the roles that tie it to a config's experiments.
+
+The chapter names roles ("the reference model", "the capacity ladder", "the
+book's 4.4 protocol"); a config's ``roles:`` section says which of its
+experiments and protocols play them. Everything that needs to know which
+experiment is the reference asks here. Free of JAX: Snakemake imports it
+while it builds the DAG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from overfit.errors import ConfigError
+from overfit.grid import parameter_count
+
+# Roles an experiment (or a list of experiments) plays, and roles a protocol plays.
+EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity")
+PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds")
+FIT_STATISTICS = ("test_acc", "test_loss", "test_data_loss")  # columns of results/test_scores.csv
+
+
+def load(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def role(config: dict, name: str) -> str | list[str] | None:
+    """The experiment(s) or protocol a config gives a role (None: no such role in this config)."""
+    return config.get("roles", {}).get(name)
+
+
+def by_capacity(config: dict, names: list[str]) -> list[str]:
+    """Experiments ordered by their number of parameters (the capacity role's order is derived, not declared)."""
+    input_dim = config["data"]["imdb"]["num_words"]
+    return sorted(names, key=lambda name: parameter_count(config["experiments"][name]["hidden"], input_dim))
+
+
+def check_roles(config: dict) -> None:
+    """Refuse roles that name experiments or protocols the config does not have."""
+    roles = config.get("roles", {})
+    for name, value in roles.items():
+        names = value if isinstance(value, list) else [value]
+        if name in PROTOCOL_ROLES:
+            missing = [n for n in names if n not in config["protocols"]]
+            kind, have = "protocol", config["protocols"]
+        elif name in EXPERIMENT_ROLES:
+            missing = [n for n in names if n not in config["experiments"]]
+            kind, have = "experiment", config["experiments"]
+        else:
+            raise ConfigError(f"roles.{name}: not a role of the chapter (experiment roles: {', '.join(EXPERIMENT_ROLES)}; "
+                              f"protocol roles: {', '.join(PROTOCOL_ROLES)})")
+        article = "an" if kind == "experiment" else "a"
+        if missing:
+            raise ConfigError(f"roles.{name}: {', '.join(map(repr, missing))} is not {article} {kind} of the config "
+                              f"(have: {', '.join(have)}); rename the role's entry along with the {kind}")
+
+
+def check_chapter(chapter: dict, statistics: set[str] | None = None) -> None:
+    """Refuse claim rows that name roles or statistics that do not exist."""
+    seen = set()
+    for row in chapter.get("claims", []):
+        where = f"chapter claim {row.get('id')!r}"
+        if row["id"] in seen:
+            raise ConfigError(f"{where}: the id is used twice")
+        seen.add(row["id"])
+        for name in [*row.get("of", []), *row.get("compare", []), *([row["trend"]] if "trend" in row else [])]:
+            if name not in EXPERIMENT_ROLES:
+                raise ConfigError(f"{where}: {name!r} is not an experiment role (have: {', '.join(EXPERIMENT_ROLES)})")
+        for name in row.get("protocols", []):
+            if name not in PROTOCOL_ROLES:
+                raise ConfigError(f"{where}: {name!r} is not a protocol role (have: {', '.join(PROTOCOL_ROLES)})")
+        if "fit" in row:
+            if row["statistic"] not in FIT_STATISTICS:
+                raise ConfigError(f"{where}: a final fit's statistic is a test score ({', '.join(FIT_STATISTICS)}), "
+                                  f"not {row['statistic']!r}")
+        elif statistics is not None and row["statistic"] not in statistics:
+            raise ConfigError(f"{where}: no statistic {row['statistic']!r} (have: {', '.join(sorted(statistics))})")
+        if "requires" in row and row["requires"] not in {r["id"] for r in chapter["claims"]}:
+            raise ConfigError(f"{where}: requires {row['requires']!r}, which is not a claim")

@@ -1,0 +1,125 @@
+"""What the config schema cannot say, checked before any job runs (the Snakefile calls check_config).
+
+Also a command that checks a config file on its own, as ``make reproduce``
+does before it starts the pipeline:
+
+    python -m overfit.checks [config/config.yaml]
+
+It reports a YAML syntax error with its file, line and column, a schema
+violation with the key path, the bad value and what is allowed, and every
+cross-reference the schema cannot express.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from overfit.chapter import check_roles
+from overfit.errors import ConfigError
+from overfit.experiments import experiment
+from overfit.grid import protocol_experiments
+
+
+# The settings each protocol kind takes besides kind, experiments and seeds.
+KIND_SETTINGS = {
+    "test_as_validation": set(),
+    "holdout": {"validation_size"},
+    "validation_split": {"fraction"},
+    "kfold": {"folds", "repeats"},
+    "grouped_kfold": {"folds", "repeats"},
+}
+
+
+def load_yaml(path: str | Path) -> dict:
+    """A YAML file as a dict; a syntax error names the file, line and column."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return yaml.safe_load(stream)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc.context}; fix the file there") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+
+
+def check_protocol_sizes(config: dict) -> None:
+    """Each protocol's settings fit its kind and the data set's size, known before any job from ``data.imdb``."""
+    n_train = config["data"]["imdb"].get("train_reviews")
+    for name, entry in config["protocols"].items():
+        kind, key = entry["kind"], f"protocols.{name}"
+        foreign = set(entry) - {"kind", "experiments", "seeds"} - KIND_SETTINGS[kind]
+        if foreign:
+            takes = ", ".join(sorted(KIND_SETTINGS[kind])) or "no settings"
+            raise ConfigError(f"{key}: {', '.join(sorted(foreign))} does not apply to kind {kind!r} (it takes {takes}, "
+                              "plus experiments and seeds)")
+        if n_train is None:
+            continue
+        if kind == "holdout" and not entry["validation_size"] < n_train:
+            raise ConfigError(f"{key}.validation_size: {entry['validation_size']} leaves no training reviews: the "
+                              f"training set has {n_train}; use at most {n_train - 1}")
+        if kind == "validation_split" and not 1 <= int(n_train * (1 - entry["fraction"])) < n_train:
+            raise ConfigError(f"{key}.fraction: {entry['fraction']} leaves an empty side of {n_train} training reviews")
+        if kind in ("kfold", "grouped_kfold") and entry["folds"] > n_train // 2:
+            raise ConfigError(f"{key}.folds: {entry['folds']} folds of {n_train} training reviews leave fewer than two "
+                              f"reviews a fold; use at most {n_train // 2} (the book's sketch uses 4)")
+
+
+def check_config(config: dict) -> None:
+    """What the schema cannot say: references between sections, and settings every model can take."""
+    check_protocol_sizes(config)
+    final = config["final"]
+    if final["choose_epochs_on"] not in config["protocols"]:
+        raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} is not a protocol of the config "
+                          f"(have: {', '.join(config['protocols'])})")
+    for protocol, entry in config["protocols"].items():
+        missing = [name for name in entry.get("experiments", []) if name not in config["experiments"]]
+        if missing:
+            raise ConfigError(f"protocols.{protocol}.experiments: {', '.join(map(repr, missing))} is not an experiment of "
+                              f"the config (have: {', '.join(config['experiments'])})")
+    skipped = [name for name in config["experiments"] if name not in protocol_experiments(config, final["choose_epochs_on"])]
+    if skipped:
+        raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} does not run {', '.join(skipped)}, whose "
+                          "final fits need its curves; add them to its experiments or leave its list out (all experiments)")
+    check_roles(config)
+    if final["book_3_5"]["experiment"] not in config["experiments"]:
+        raise ConfigError(f"final.book_3_5.experiment: {final['book_3_5']['experiment']!r} is not an experiment of the config")
+    for name in config["experiments"]:
+        try:
+            experiment(config, name)
+        except ValueError as exc:
+            raise ConfigError(f"experiment {name!r}: {exc}") from exc
+
+
+def check_file(path: str | Path, schema: str | Path) -> dict:
+    """A config file checked as the Snakefile checks it: YAML, schema (with the key path), cross-references."""
+    import jsonschema
+
+    config = load_yaml(path)
+    validator = jsonschema.Draft202012Validator(load_yaml(schema))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{path}: {key}: {error.message}")
+    check_config(config)
+    return config
+
+
+def main(argv: list[str]) -> int:
+    root = Path(__file__).resolve().parents[2]
+    path = argv[0] if argv else "config/config.yaml"
+    try:
+        check_file(path, root / "workflow" / "schemas" / "config.schema.yaml")
+    except ConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path}: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
