@@ -109,8 +109,6 @@ def build_mirror(folder: Path) -> dict:
             "mirror_names": ["aclImdb_v1.tar.gz"],
             "accept": [{"size": archive.stat().st_size, "sha256": file_sha256(archive)}],
             "reviews_sha256": reviews_digest(reviews),
-            "train_reviews": 24,
-            "test_reviews": 24,
             "num_words": 30,
             "start_char": 1,
             "oov_char": 2,

@@ -23,7 +23,8 @@ th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: ta
 figure { margin: 0; width: 530px; } figure.wide { width: 100%; } figure img { width: 100%; } figcaption { font-size: 0.85em; color: #444; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 .note { color: #555; font-size: 0.9em; white-space: normal; } nav ol { columns: 2; }
-.scroll { overflow-x: auto; } td.claim { min-width: 16em; } td.stat { min-width: 12em; }
+.scroll { overflow-x: auto; } td.claim { min-width: 15em; } td.stat { min-width: 11em; max-width: 16em; }
+td.num .note { display: block; max-width: 11em; margin-left: auto; }
 """
 
 SHORT_METHOD = {"corrected resampled t (Nadeau & Bengio 2003) over folds × repeats": "corrected, folds × repeats",
@@ -69,13 +70,13 @@ def claims_table(claims: pd.DataFrame) -> str:
             f"<td>{_e(_text(c.protocol))}{steps}</td>"
             f"<td class=stat>{_e(_text(c.statistic))}{'<br><span class=note>' + _e(detail) + '</span>' if detail else ''}</td>"
             f"<td class=num>{_number(c.value, 3)}</td><td class=num>{_interval(c.low, c.high)}"
-            f"<br><span class=note>{_e(method)}</span></td>"
-            f"<td class=num>{_interval(c.naive_low, c.naive_high)}</td>"
+            f"<br><span class=note>{_e(method)}{'; naive ' + _interval(c.naive_low, c.naive_high) if method.startswith('corrected') else ''}"
+            f"</span></td>"
             f"<td class=num>{c.n}{f' ({c.dropped} left out)' if c.dropped else ''}</td><td class=num>{_e(_text(c.claimed))}</td>"
             f"<td class=num>{_number(c.book_value, 3)}</td>"
             f"<td class='{VERDICT_CLASS.get(c.verdict, '')}'>{_e(c.verdict)}</td></tr>")
     return ("<div class=scroll><table><tr><th>#</th><th>the book says (and how we read its words)</th><th>protocol</th><th>statistic</th>"
-            "<th>value</th><th>95% interval</th><th>naive interval</th><th>runs</th><th>holds if</th><th>book's run</th>"
+            "<th>value</th><th>95% interval</th><th>runs</th><th>holds if</th><th>book's run</th>"
             "<th>verdict</th></tr>" + "".join(rows) + "</table></div>")
 
 
@@ -248,7 +249,7 @@ trend); the <b>95% interval</b> is about that same mean and fits how the runs we
 {_e(folded)} the corrected resampled t-interval (Nadeau &amp; Bengio 2003: the folds' training sets overlap, so the plain
 interval is too narrow), over independent seeds on one split the plain t-interval (it covers initialisation and batch
 order, not the choice of data). The <b>naive interval</b> is the plain t-interval, shown so that the correction can be
-seen. <b>holds</b>: the whole interval is on the side (or in the range) the book's words require; <b>does not hold</b>:
+seen (it is the same for runs over seeds). <b>holds</b>: the whole interval is on the side (or in the range) the book's words require; <b>does not hold</b>:
 the whole interval is on the other side; <b>unclear</b>: it straddles a threshold. <b>book's run</b>: the same statistic on
 the book's own recorded run. Runs left out (diverged, or the statistic undefined for them) are counted.</p>
 {claims_table(claims)}
