@@ -68,7 +68,8 @@ def synthetic_metrics(settings=SETTINGS, runs=8, seed=0, protocol="kfold", shift
 
 def scores(accuracy=0.884):
     return pd.DataFrame({"experiment": "original", "fit": "book_3_5", "seed": [0, 1, 2], "epochs": 4,
-                         "test_loss": 0.29, "test_data_loss": 0.29, "test_acc": [accuracy - 0.001, accuracy, accuracy + 0.001]})
+                         "test_loss": 0.29, "test_data_loss": 0.29, "test_acc": [accuracy - 0.001, accuracy, accuracy + 0.001],
+                         "diverged": False})
 
 
 def verdicts(table, protocol="kfold"):
@@ -259,7 +260,7 @@ def test_page_is_self_contained_with_a_summary_and_contents(tmp_path):
     table.to_csv(tmp_path / "claims.csv", index=False)  # as the report job reads it back
     leak.movie_leak(metrics, final, settings).to_csv(tmp_path / "leak.csv", index=False)
     page = html.page(claims=pd.read_csv(tmp_path / "claims.csv"), scores=final, leak=pd.read_csv(tmp_path / "leak.csv"),
-                     runs=tables.run_counts(metrics), seeds=html.seed_runs(metrics, settings), figures=paths,
+                     runs=tables.run_counts(metrics), seeds=tables.seed_runs(metrics, settings), figures=paths,
                      provenance={"code_version": "abc", "versions": {"jax": "1"}, "reviews_sha256": "f" * 64,
                                  "config": yaml.safe_dump(settings)},
                      jobs=pd.DataFrame({"job": ["train/original/kfold"], "seconds": [12.0], "max_rss_mb": [600.0]}),

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from overfit.errors import ConfigError
+from overfit.files import load_yaml
 from overfit.grid import parameter_count
 
 # Roles an experiment (or a list of experiments) plays, and roles a protocol plays.
@@ -23,8 +22,7 @@ FIT_STATISTICS = ("test_acc", "test_loss", "test_data_loss")  # columns of resul
 
 
 def load(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as stream:
-        return yaml.safe_load(stream)
+    return load_yaml(path)
 
 
 def role(config: dict, name: str) -> str | list[str] | None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
-
 from overfit.chapter import check_roles
 from overfit.errors import ConfigError
 from overfit.experiments import experiment
+from overfit.files import load_yaml
 from overfit.grid import protocol_experiments
 
 
@@ -31,19 +30,6 @@ KIND_SETTINGS = {
     "kfold": {"folds", "repeats"},
     "grouped_kfold": {"folds", "repeats"},
 }
-
-
-def load_yaml(path: str | Path) -> dict:
-    """A YAML file as a dict; a syntax error names the file, line and column."""
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return yaml.safe_load(stream)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc.context}; fix the file there") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
 
 
 def check_protocol_sizes(config: dict) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+HOLDS, FAILS, UNCLEAR, NOT_RUN = "holds", "does not hold", "unclear", "not run"
 CORRECTED = "corrected resampled t (Nadeau & Bengio 2003) over folds × repeats"
 PLAIN = "t over independent seeds"
 
@@ -113,8 +114,6 @@ def verdict(interval: Interval, claimed: dict) -> str:
         return FAILS
     return UNCLEAR
 
-
-HOLDS, FAILS, UNCLEAR, NOT_RUN = "holds", "does not hold", "unclear", "not run"
 
 
 def describe_claimed(claimed: dict) -> str:

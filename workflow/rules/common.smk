@@ -37,8 +37,6 @@ FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experi
 
 
 CODE_VERSION = code_version(workflow.basedir)
-ROLES = config.get("roles", {})
-FOLDED_PROTOCOL = ROLES.get("folded", config["final"]["choose_epochs_on"])
 FIGURES = {spec.name: spec for spec in figure_specs(config, CHAPTER)}
 JOB_BENCHMARKS = [
     "results/benchmarks/data/prepare_imdb.tsv",

@@ -102,7 +102,6 @@ rule report:
     params:
         figures=[spec.__dict__ for spec in FIGURES.values()],
         config=config,
-        protocol=FOLDED_PROTOCOL,
         # the commit the results come from: a new commit redraws the report only
         code_version=CODE_VERSION,
     log:

@@ -334,7 +334,15 @@ def _record(rows: list, run: Run, epoch: int, train_metrics: np.ndarray, evaluat
     for split, values in (("train", train_metrics), (run.evaluation_name, evaluation)):
         if values is None:
             continue
-        for metric, value in zip(METRICS, values):
-            rows.append({**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value), "diverged": diverged,
-                         "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)})
+        rows.extend(_row(run, epoch, split, metric, value, diverged) for metric, value in zip(METRICS, values))
     return diverged
+
+
+def untrained_rows(runs: list[Run]) -> list[dict]:
+    """The rows of runs that were never trained (their epochs could not be chosen): epoch 0, no values, diverged."""
+    return [_row(run, 0, run.evaluation_name, metric, float("nan"), True) for run in runs for metric in METRICS]
+
+
+def _row(run: Run, epoch: int, split: str, metric: str, value, diverged: bool) -> dict:
+    return {**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value), "diverged": diverged,
+            "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)}

@@ -68,7 +68,7 @@ def report(job) -> None:
     from overfit.files import atomic_path
     from overfit.report import html, provenance
     from overfit.report.catalog import FigureSpec
-    from overfit.report.tables import run_counts
+    from overfit.report.tables import run_counts, seed_runs
 
     specs = [FigureSpec(**spec) for spec in job.params.figures]
     manifest = json.loads(Path(job.input.manifest).read_text())
@@ -78,7 +78,7 @@ def report(job) -> None:
         scores=pd.read_csv(job.input.scores),
         leak=pd.read_csv(job.input.leak),
         runs=run_counts(metrics),
-        seeds=html.seed_runs(metrics, job.params.config),
+        seeds=seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),
         provenance={
             "code_version": job.params.code_version,

@@ -46,7 +46,7 @@ def final_fit(job) -> None:
     import pandas as pd
 
     from overfit import experiments
-    from overfit.engine.train import METRICS, train_models
+    from overfit.engine.train import train_models, untrained_rows
     from overfit.evaluate import NoValidationCurve, choose_epochs
 
     config, name = job.params.config, job.params.experiment
@@ -57,10 +57,7 @@ def final_fit(job) -> None:
     except NoValidationCurve as reason:
         # one broken experiment must not sink the others: its final fit is recorded as not trained
         log.warning("final fit %s of %s not trained: %s", job.params.fit, name, reason)
-        rows = [{**run.labels, "epoch": 0, "split": "test", "metric": metric, "value": float("nan"), "diverged": True,
-                 "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)}
-                for run in runs for metric in METRICS]
-        _write_table(rows, job.output[0], experiment=name)
+        _write_table(untrained_rows(runs), job.output[0], experiment=name)
         return
     spec = experiments.experiment(config, name)
     training = dataclasses.replace(spec.training, epochs=epochs)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from overfit import chapter as chapter_roles
 from overfit import stats
-from overfit.report.tables import book_histories, curves, runs_of
+from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
 CENSORED_NOTE = "never below 0.01: counted as one epoch past the last"
@@ -66,16 +66,28 @@ def value_at_epoch_3(table: pd.DataFrame) -> pd.Series:
     return table[3]
 
 
-STATISTICS = {  # name -> (function, what it measures)
-    "best_epoch": (best_epoch, "epoch of the lowest value"),
-    "best_value": (best_value, "lowest value"),
-    "last_value": (last_value, "value at the last epoch"),
-    "rise_after_best": (rise_after_best, "rise from the minimum to the last epoch"),
-    "slope_after_best": (slope_after_best, "rise per epoch after the minimum"),
-    "jitter": (jitter, "epoch-to-epoch noise (median |third difference|, in the noise's sd)"),
-    "first_epoch_below_0_01": (first_epoch_below_0_01, "first epoch below 0.01"),
-    "value_at_epoch_3": (value_at_epoch_3, "value at epoch 3"),
-    "gap_at_last_epoch": (None, "validation − training value at the last epoch"),  # reads two curves, see _per_run
+def gap_at_last_epoch(curve, split: str) -> pd.Series:
+    """Validation minus training value at the last epoch: reads both curves, whatever the row's split."""
+    validation = curve("validation")
+    return last_value(validation) - last_value(curve("train")).reindex(validation.index)
+
+
+def of_curve(statistic):
+    """A statistic of the row's own curve, as a statistic of the curve accessor."""
+    return lambda curve, split: statistic(curve(split))
+
+
+# name -> (function(curve, split) -> one value per run, what it measures); ``curve(split)`` gives runs × epochs
+STATISTICS = {
+    "best_epoch": (of_curve(best_epoch), "epoch of the lowest value"),
+    "best_value": (of_curve(best_value), "lowest value"),
+    "last_value": (of_curve(last_value), "value at the last epoch"),
+    "rise_after_best": (of_curve(rise_after_best), "rise from the minimum to the last epoch"),
+    "slope_after_best": (of_curve(slope_after_best), "rise per epoch after the minimum"),
+    "jitter": (of_curve(jitter), "epoch-to-epoch noise (median |third difference|, in the noise's sd)"),
+    "first_epoch_below_0_01": (of_curve(first_epoch_below_0_01), "first epoch below 0.01"),
+    "value_at_epoch_3": (of_curve(value_at_epoch_3), "value at epoch 3"),
+    "gap_at_last_epoch": (gap_at_last_epoch, "validation − training value at the last epoch"),
 }
 
 
@@ -108,7 +120,8 @@ class Context:
     def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
         self.book = book_histories()
-        self.present = metrics.groupby("protocol").experiment.unique().map(set).to_dict()
+        self.present = experiments_run(metrics)
+        self._curves: dict[tuple, pd.DataFrame] = {}  # claims read the same curves many times
 
     def experiments(self, role: str) -> list[str]:
         value = chapter_roles.role(self.config, role)
@@ -126,7 +139,10 @@ class Context:
     def curves(self, experiment: str, protocol: str, split: str, metric: str) -> pd.DataFrame:
         if experiment not in self.present.get(protocol, set()):
             raise NotRun(f"{protocol} has no runs of {experiment}")
-        return curves(self.metrics, experiment, protocol, split, metric)
+        key = (experiment, protocol, split, metric)
+        if key not in self._curves:
+            self._curves[key] = curves(self.metrics, experiment, protocol, split, metric)
+        return self._curves[key]
 
     def runs(self, experiment: str, protocol: str) -> int:
         return runs_of(self.metrics, experiment, protocol)
@@ -136,10 +152,7 @@ class Context:
 
     def validation_train_ratio(self, protocol: str) -> float | None:
         """n_validation / n_training of the protocol's folds (None: runs on one split, independent)."""
-        if not self.folded(protocol):
-            return None
-        rows = self.metrics[self.metrics.protocol == protocol].drop_duplicates(["repeat", "fold", "seed"])
-        return float((rows.validation_size / rows.train_size).mean())
+        return validation_train_ratio(self.metrics, protocol) if self.folded(protocol) else None
 
     def steps_per_epoch(self, protocol: str, experiment: str) -> float:
         rows = self.metrics[(self.metrics.protocol == protocol) & (self.metrics.experiment == experiment)]
@@ -152,11 +165,7 @@ class NotRun(Exception):
 
 
 def _per_run(ctx: Context, statistic: str, experiment: str, protocol: str, split: str, metric: str) -> pd.Series:
-    if statistic == "gap_at_last_epoch":
-        validation = ctx.curves(experiment, protocol, "validation", metric)
-        training = ctx.curves(experiment, protocol, "train", metric)
-        return last_value(validation) - last_value(training).reindex(validation.index)
-    return STATISTICS[statistic][0](ctx.curves(experiment, protocol, split, metric))
+    return STATISTICS[statistic][0](lambda s: ctx.curves(experiment, protocol, s, metric), split)
 
 
 def _censored(values: dict[str, pd.Series], row: dict, ctx: Context) -> str:
@@ -171,19 +180,24 @@ def _censored(values: dict[str, pd.Series], row: dict, ctx: Context) -> str:
 def _book_value(ctx: Context, row: dict, protocol_role: str, split: str, metric: str) -> float:
     """The same statistic on the book's own recorded run, where the book recorded that curve."""
     names = ctx.chapter.get("book", {}).get("runs", {}).get(protocol_role, {})
-    if metric != "loss" or row["statistic"] == "gap_at_last_epoch" or "trend" in row:
+    if metric != "loss" or "trend" in row:  # the book recorded Keras' loss only, one run per model
         return float("nan")
-    book_metric = "loss" if split == "train" else "val_loss"
-    section = names.get("section")
+    book = ctx.book[ctx.book.section == names.get("section")]
 
     def one(role: str) -> float:
+        def curve(split: str) -> pd.DataFrame:
+            name = "loss" if split == "train" else "val_loss"
+            rows = book[(book.experiment == names[role]) & (book.metric == name)]
+            if rows.empty:
+                raise NotRun(f"the book recorded no {name} of {names[role]}")
+            return rows.pivot_table(index="section", columns="epoch", values="value")
+
         if role not in names:
             return float("nan")
-        rows = ctx.book[(ctx.book.section == section) & (ctx.book.experiment == names[role]) & (ctx.book.metric == book_metric)]
-        if rows.empty:
+        try:
+            return float(STATISTICS[row["statistic"]][0](curve, split).iloc[0])
+        except NotRun:
             return float("nan")
-        table = rows.pivot_table(index="section", columns="epoch", values="value")
-        return float(STATISTICS[row["statistic"]][0](table).iloc[0])
 
     if "compare" in row:
         a, b = row["compare"]

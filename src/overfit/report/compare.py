@@ -26,10 +26,11 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     first, second = (pd.read_csv(path) for path in argv)
+    both = side_by_side(first, second)
     with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:.4f}".format):
-        print(side_by_side(first, second).to_string(index=False))
+        print(both.to_string(index=False))
     flips = verdict_flips(first, second)
-    same = int((side_by_side(first, second).verdict_a == side_by_side(first, second).verdict_b).sum())
+    same = int((both.verdict_a == both.verdict_b).sum())
     print(f"\n{same} of {len(first)} claim rows have the same verdict; {len(flips)} hold under one seed and do not hold "
           "under the other" + (":\n" + flips.to_string(index=False) if len(flips) else "."))
     return 1 if len(flips) else 0

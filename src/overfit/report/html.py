@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from overfit import stats
 from overfit.report.catalog import FigureSpec
 from overfit.report.leak import summary as leak_summary
-from overfit.report.tables import curves
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1150px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
@@ -27,8 +27,7 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 td.num .note { display: block; max-width: 11em; margin-left: auto; }
 """
 
-SHORT_METHOD = {"corrected resampled t (Nadeau & Bengio 2003) over folds × repeats": "corrected, folds × repeats",
-                "t over independent seeds": "plain, seeds"}
+SHORT_METHOD = {stats.CORRECTED: "corrected, folds × repeats", stats.PLAIN: "plain, seeds"}
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "unclear": "unclear", "not run": "notrun"}
 
 
@@ -86,7 +85,6 @@ def verdict_counts(claims: pd.DataFrame) -> str:
 
 
 def test_table(scores: pd.DataFrame) -> str:
-    scores = scores.assign(diverged=scores.get("diverged", False))
     summary = scores.groupby(["fit", "experiment"]).agg(
         epochs=("epochs", "max"), seeds=("seed", "count"), diverged=("diverged", "sum"), acc_mean=("test_acc", "mean"),
         acc_sd=("test_acc", "std"), acc_min=("test_acc", "min"), acc_max=("test_acc", "max"), loss_mean=("test_loss", "mean"),
@@ -104,22 +102,6 @@ def test_table(scores: pd.DataFrame) -> str:
         f"<td class=num>{spread(r.loss_mean, r.loss_sd)}</td></tr>" for r in summary.itertuples())
     return ("<table><tr><th>fit</th><th>experiment</th><th>epochs</th><th>seeds</th><th>diverged (no test score)</th>"
             "<th>test accuracy (mean ± sd)</th><th>range</th><th>test loss (mean ± sd)</th></tr>" + rows + "</table>")
-
-
-def seed_runs(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Each seed of the book's protocols: its best epoch and lowest validation loss (one row per run)."""
-    roles = config.get("roles", {})
-    rows = []
-    for role in ("book_3_5", "book_4_4"):
-        protocol = roles.get(role)
-        if not protocol:
-            continue
-        for experiment in sorted(set(metrics.experiment[metrics.protocol == protocol])):
-            table = curves(metrics, experiment, protocol, "validation", "loss")
-            for (repeat, fold, seed), values in table.iterrows():
-                rows.append(dict(protocol=protocol, experiment=experiment, seed=seed, best_epoch=int(values.idxmin()),
-                                 best_loss=float(values.min()), last_loss=float(values.iloc[-1])))
-    return pd.DataFrame(rows, columns=["protocol", "experiment", "seed", "best_epoch", "best_loss", "last_loss"])
 
 
 def seeds_table(seeds: pd.DataFrame) -> str:
@@ -200,17 +182,18 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
          figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict) -> str:
     roles = config.get("roles", {})
     folded = roles.get("folded", config["final"]["choose_epochs_on"])
-    by_category: dict[str, list[tuple[FigureSpec, Path]]] = {}
-    for spec, path in figures:
-        by_category.setdefault(spec.category, []).append((spec, path))
     leak_figures = [_figure(spec, path) for spec, path in figures if spec.kind == "movie_leak"]
+    by_category: dict[str, list[tuple[FigureSpec, Path]]] = {}  # the movie-leak figure has its own section
+    for spec, path in figures:
+        if spec.kind != "movie_leak":
+            by_category.setdefault(spec.category, []).append((spec, path))
     figure_sections = "".join(
         f"<h2 id='{_anchor(category)}'>{_e(category)}</h2><div class=figures>{''.join(_figure(s, p) for s, p in items)}</div>"
-        for category, items in by_category.items() if all(s.kind != "movie_leak" for s, _ in items))
+        for category, items in by_category.items())
     toc_figures = "".join(
         f"<li><a href='#{_anchor(category)}'>{_e(category)}</a><ul>"
         + "".join(f"<li><a href='#fig-{_e(s.name)}'>{_e(s.title)}</a></li>" for s, _ in items) + "</ul></li>"
-        for category, items in by_category.items() if all(s.kind != "movie_leak" for s, _ in items))
+        for category, items in by_category.items())
     versions = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in provenance["versions"].items())
     n_runs = int(runs.runs.sum()) if len(runs) else 0
     n_diverged = int(runs.diverged.sum()) if len(runs) else 0

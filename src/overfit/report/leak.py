@@ -29,11 +29,10 @@ Per experiment that runs under both protocols:
 from __future__ import annotations
 
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from overfit import stats
 from overfit.grid import protocol_experiments
-from overfit.report.tables import curves
+from overfit.report.tables import curves, experiments_run, validation_train_ratio
 
 COLUMNS = ["experiment", "random_epoch", "random_loss", "random_low", "random_high", "grouped_epoch", "grouped_loss",
            "grouped_low", "grouped_high", "leak", "leak_low", "leak_high", "repeats", "test_best_epoch", "test_best_loss",
@@ -41,21 +40,10 @@ COLUMNS = ["experiment", "random_epoch", "random_loss", "random_low", "random_hi
            "final_test_loss"]
 
 
-def _ratio(metrics: pd.DataFrame, experiment: str, protocol: str) -> float:
-    rows = metrics[(metrics.experiment == experiment) & (metrics.protocol == protocol)].drop_duplicates(["repeat", "fold", "seed"])
-    return float((rows.validation_size / rows.train_size).mean())
-
-
-def _at_chosen(metrics: pd.DataFrame, experiment: str, protocol: str):
-    table = curves(metrics, experiment, protocol, "validation", "loss")
+def _chosen(table: pd.DataFrame, ratio: float):
+    """The epoch of lowest mean validation loss, the loss there with its corrected interval, and each repeat's mean."""
     epoch = int(table.mean().idxmin())
-    interval = stats.t_interval(table[epoch], validation_train_ratio=_ratio(metrics, experiment, protocol))
-    return epoch, interval
-
-
-def _repeat_means(metrics: pd.DataFrame, experiment: str, protocol: str, epoch: int) -> pd.Series:
-    """Each repeat's mean validation loss over its folds (and seeds) at ``epoch``."""
-    return curves(metrics, experiment, protocol, "validation", "loss")[epoch].groupby(level="repeat").mean()
+    return epoch, stats.t_interval(table[epoch], validation_train_ratio=ratio), table[epoch].groupby(level="repeat").mean()
 
 
 def movie_leak(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict) -> pd.DataFrame:
@@ -63,25 +51,23 @@ def movie_leak(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict) -> pd.
     random_folds, folded, test = roles.get("random_folds"), roles.get("folded"), roles.get("book_4_4")
     if not (random_folds and folded) or random_folds not in config["protocols"] or folded not in config["protocols"]:
         return pd.DataFrame(columns=COLUMNS)
-    ran = metrics.groupby("protocol").experiment.unique().map(set).to_dict()
+    ran = experiments_run(metrics)
     both = [n for n in protocol_experiments(config, random_folds) if n in protocol_experiments(config, folded)
             and n in ran.get(random_folds, set()) and n in ran.get(folded, set())]
     rows = []
     for name in both:
-        if any(curves(metrics, name, p, "validation", "loss").empty for p in (random_folds, folded)):
+        random_table, grouped_table = (curves(metrics, name, p, "validation", "loss") for p in (random_folds, folded))
+        if random_table.empty or grouped_table.empty:
             rows.append({"experiment": name})  # every run of one protocol diverged: nothing to compare
             continue
-        random_epoch, r = _at_chosen(metrics, name, random_folds)
-        grouped_epoch, g = _at_chosen(metrics, name, folded)
-        by_repeat = (_repeat_means(metrics, name, random_folds, random_epoch)
-                     - _repeat_means(metrics, name, folded, grouped_epoch)).dropna()
-        leak = stats.t_interval(by_repeat)
+        random_epoch, r, random_repeats = _chosen(random_table, validation_train_ratio(metrics, random_folds, name))
+        grouped_epoch, g, grouped_repeats = _chosen(grouped_table, validation_train_ratio(metrics, folded, name))
+        leak = stats.t_interval((random_repeats - grouped_repeats).dropna())
         row = dict(experiment=name, random_epoch=random_epoch, random_loss=r.value, random_low=r.low, random_high=r.high,
                    grouped_epoch=grouped_epoch, grouped_loss=g.value, grouped_low=g.low, grouped_high=g.high,
                    leak=leak.value, leak_low=leak.low, leak_high=leak.high, repeats=leak.n)
-        if test and name in ran.get(test, set()):
-            test_curve = curves(metrics, name, test, "validation", "loss").mean()
-        if test and name in ran.get(test, set()) and len(test_curve):
+        test_curve = curves(metrics, name, test, "validation", "loss").mean() if name in ran.get(test, set()) else []
+        if len(test_curve):
             row.update(test_best_epoch=int(test_curve.idxmin()), test_best_loss=float(test_curve.min()),
                        test_at_random_epoch=float(test_curve[random_epoch]), test_at_grouped_epoch=float(test_curve[grouped_epoch]))
             row["bias_random"] = r.value - row["test_at_random_epoch"]
@@ -116,6 +102,4 @@ def summary(table: pd.DataFrame, random_folds: str, folded: str) -> dict:
             test_loss_random_epochs=float(tested.test_at_random_epoch.mean()),
             test_loss_grouped_epochs=float(tested.test_at_grouped_epoch.mean()),
         )
-    if len(table) >= 2:
-        out["leak_sign_test_p"] = float(scipy_stats.binomtest(int((table.leak < 0).sum()), len(table)).pvalue)
     return out

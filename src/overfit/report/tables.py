@@ -54,6 +54,36 @@ def runs_of(metrics: pd.DataFrame, experiment: str, protocol: str) -> int:
     return rows.groupby(RUN).ngroups
 
 
+def experiments_run(metrics: pd.DataFrame) -> dict[str, set[str]]:
+    """Which experiments have runs under each protocol."""
+    return metrics.groupby("protocol").experiment.unique().map(set).to_dict()
+
+
+def validation_train_ratio(metrics: pd.DataFrame, protocol: str, experiment: str | None = None) -> float:
+    """Mean n_validation / n_training over a protocol's runs: the corrected interval's overlap term."""
+    rows = metrics[metrics.protocol == protocol]
+    if experiment is not None:
+        rows = rows[rows.experiment == experiment]
+    rows = rows.drop_duplicates(["experiment", "repeat", "fold", "seed"])
+    return float((rows.validation_size / rows.train_size).mean())
+
+
+def seed_runs(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Each seed of the book's protocols: its best epoch and lowest validation loss (one row per run)."""
+    roles = config.get("roles", {})
+    rows = []
+    for role in ("book_3_5", "book_4_4"):
+        protocol = roles.get(role)
+        if not protocol:
+            continue
+        for experiment in sorted(set(metrics.experiment[metrics.protocol == protocol])):
+            table = curves(metrics, experiment, protocol, "validation", "loss")
+            for (repeat, fold, seed), values in table.iterrows():
+                rows.append(dict(protocol=protocol, experiment=experiment, seed=seed, best_epoch=int(values.idxmin()),
+                                 best_loss=float(values.min()), last_loss=float(values.iloc[-1])))
+    return pd.DataFrame(rows, columns=["protocol", "experiment", "seed", "best_epoch", "best_loss", "last_loss"])
+
+
 def run_counts(metrics: pd.DataFrame) -> pd.DataFrame:
     """Runs and diverged runs per (experiment, protocol), and the training and validation sizes."""
     runs = metrics.groupby(["experiment", "protocol", *RUN]).agg(
