@@ -1,16 +1,16 @@
-"""Seconds per model-epoch of the engine (sparse input) against the dense baseline, and peak memory.
+"""The engine against its floor, stacks of narrow models against training them alone, and peak memory.
 
-    .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 3] [--rounds 2]
+    .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 2] [--rounds 2]
+    .venv/bin/python benchmarks/engine.py --profile 1024     # where one training step's time goes
 
-Both train the same model with the same optimizer on the 3.5 hold-out
-(15,000 training, 10,000 validation reviews), one epoch = all training
-batches + the validation pass. The dense baseline feeds the multi-hot
-matrix the way the book's Keras code does (a 10,000-wide matmul per layer
-one). Runs alternate (sparse, dense, sparse, dense, ...) so that both see
-the same machine state; compilation is excluded (a warm-up epoch first).
-Peak memory is the high-water mark of the resident set (VmHWM) of a fresh
-child process that trains N models of one width (``--memory-models``);
-getrusage's ru_maxrss would carry over the parent's peak through fork.
+Every measurement trains on the 3.5 hold-out (15,000 training, 10,000
+validation reviews): one model-epoch = its 30 training steps (batches of 512)
+and the validation pass. Compilation is excluded (a warm-up call first);
+measurements alternate so that all see the same machine state.
+
+The floor of a model-epoch (benchmarks/floor.py) is what this machine cannot
+beat: its float32 FLOPs at the dense matmul rate plus its unavoidable memory
+traffic at the bandwidth of a streaming update, both measured in this run.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from floor import machine_rates, model_epoch_floor, review_stats, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "results" / "data" / "imdb"
+TRAIN_ROWS, VALIDATION_ROWS, BATCH = np.arange(10000, 25000), np.arange(10000), 512
 
 
 def load():
@@ -36,24 +38,102 @@ def load():
 
 def holdout_runs(n_models: int):
     from overfit.engine.train import Run
+    from overfit.protocols import Fold
 
-    return [Run({"protocol": "holdout", "repeat": 0, "fold": 0, "seed": i}, np.arange(10000, 25000),
-                "train", np.arange(10000), init_seed=i, shuffle_seed=100 + i) for i in range(n_models)]
+    return [Run("holdout", Fold(0, 0, TRAIN_ROWS, "train", VALIDATION_ROWS), i, init_seed=i, shuffle_seed=100 + i)
+            for i in range(n_models)]
 
 
-def seconds_per_model_epoch(width, mode, epochs, splits, trainers, vectorize=False, n_models=1):
-    from overfit.engine.model import ModelSpec
-    from overfit.engine.train import Trainer, TrainingSpec, train_models
+def floor_seconds(hidden: list[int], splits, rates) -> float:
+    ids, distinct = review_stats(splits["train"])
+    return model_epoch_floor(hidden, len(TRAIN_ROWS), len(VALIDATION_ROWS), ids, distinct, rates)
 
-    spec = ModelSpec.build([width, width])
-    training = TrainingSpec(epochs=epochs, input_mode=mode, vectorize=vectorize)
-    key = (width, mode, epochs, vectorize)
+
+def seconds_per_model_epoch(specs, epochs, splits, trainers, mode="sparse") -> float:
+    """Seconds per model-epoch of a stack of ``specs`` (one spec: a model alone), one run."""
+    from overfit.engine.train import Trainer, TrainingSpec, train_stack
+
+    training = TrainingSpec(epochs=epochs, input_mode=mode)
+    key = (specs, epochs, mode)
     if key not in trainers:  # warm-up: compile outside the timing
-        trainers[key] = Trainer(spec, training)
-        train_models(spec, holdout_runs(n_models), training, splits, trainer=trainers[key])
+        trainers[key] = Trainer(specs, training)
+        train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
     start = time.perf_counter()
-    train_models(spec, holdout_runs(n_models), training, splits, trainer=trainers[key])
-    return (time.perf_counter() - start) / (epochs * n_models)
+    train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
+    return (time.perf_counter() - start) / (epochs * len(specs))
+
+
+def profile(width: int, splits) -> None:
+    """Where one training step's time goes at this width, each part timed alone in a scan over an epoch's batches."""
+    import jax
+    import jax.numpy as jnp
+
+    from overfit.engine import sparse
+    from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, max_slots, round_up, sparse_batch
+    from overfit.engine.model import ModelSpec
+    from overfit.engine.train import Trainer, TrainingSpec
+
+    device = DeviceSplit.from_reviews(splits["train"])
+    arrays = device.arrays()
+    rows = batched_rows(np.random.default_rng(0).permutation(TRAIN_ROWS).astype(np.int32), BATCH)
+    slots, steps = round_up(max_slots(rows, device.host_lengths)), len(rows)
+    start = time.perf_counter()
+    inputs = EpochInputs(splits["train"], device.host_lengths, 10000, slots, True)(rows)
+    parts = {"host: the epoch's transposed structure (CSR gradient)": (time.perf_counter() - start) / steps}
+    rows_device, transposed = inputs
+    kernel = jax.random.normal(jax.random.key(0), (10000, width)) * 0.01
+
+    def scan(body, init=0.0):
+        return jax.jit(lambda xs: jax.lax.scan(body, init, xs)[0])
+
+    def assembly(c, r):
+        batch, _, _ = sparse_batch(arrays, r, slots)
+        return c + batch.ids.sum() + batch.segments.sum(), None
+
+    def first_forward_backward(c, x):
+        r, t0, t1 = x
+        batch, _, _ = sparse_batch(arrays, r, slots, (t0, t1))
+        grad = jax.grad(lambda k: jnp.sum(sparse.first_layer(k, batch, True) ** 2))(kernel)
+        return c + grad[0, 0], None
+
+    h = jax.random.normal(jax.random.key(1), (steps, BATCH, width))
+    w2, w3 = jax.random.normal(jax.random.key(2), (width, width)) * 0.01, jax.random.normal(jax.random.key(3), (width, 1))
+
+    def hidden(c, x):
+        grads = jax.grad(lambda x, w2, w3: jnp.sum(jax.nn.relu(jax.nn.relu(x) @ w2) @ w3), argnums=(0, 1, 2))(x, w2, w3)
+        return c + grads[0][0, 0] + grads[1][0, 0], None
+
+    def optimizer(carry, _):
+        w, acc = carry
+        g = w * 1e-3
+        acc = 0.9 * acc + 0.1 * g * g
+        return (w - 1e-3 * g / (jnp.sqrt(acc) + 1e-8), acc), None
+
+    assemble, first, dense = scan(assembly), scan(first_forward_backward), scan(hidden)
+    assembled = timed(lambda: assemble(rows_device), 3) / steps
+    parts["batch assembly (device)"] = assembled
+    parts["first layer forward + kernel gradient (CSR)"] = timed(lambda: first((rows_device, *transposed)), 3) / steps - assembled
+    parts["hidden and output layers, forward + backward"] = timed(lambda: dense(h), 3) / steps
+    opt = jax.jit(lambda k: jax.lax.scan(optimizer, (k, k), None, length=steps)[0][0].sum())
+    parts["optimizer on the first-layer kernel"] = timed(lambda: opt(kernel), 3) / steps
+    spec = ModelSpec.build([width, width])
+    trainer = Trainer(spec, TrainingSpec())
+    state = list(trainer.init(0))
+
+    def epoch():
+        state[0], state[1], metrics = trainer.train_epoch(state[0], state[1], arrays, rows_device, transposed,
+                                                          jax.random.key(0), slots)
+        return metrics
+
+    step = timed(epoch, 2) / steps
+    chunks = jnp.asarray(batched_rows(VALIDATION_ROWS.astype(np.int32), 2048))
+    eval_slots = round_up(max_slots(np.asarray(chunks), device.host_lengths))
+    evaluation = timed(lambda: trainer.evaluate(state[0], arrays, chunks, eval_slots), 2)
+    print(f"width {width}: one training step (batch of {BATCH}), ms; {steps} steps and one validation pass per epoch")
+    for name, seconds in parts.items():
+        print(f"  {name:<52} {seconds * 1e3:8.3f}")
+    print(f"  {'the whole compiled step (loss, all gradients, RMSprop)':<52} {step * 1e3:8.3f}")
+    print(f"  {'validation pass (10,000 reviews), per epoch':<52} {evaluation * 1e3:8.1f}")
 
 
 def memory_child(width: int, n_models: int, epochs: int) -> None:
@@ -70,35 +150,50 @@ def memory_child(width: int, n_models: int, epochs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--widths", type=int, nargs="+", default=[4, 16, 512, 1024])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--vmap-models", type=int, default=4, help="models for the loop-vs-vmap comparison (0: skip)")
-    parser.add_argument("--memory-models", type=int, default=4)
+    parser.add_argument("--stacks", type=int, nargs="*", default=[4, 8, 16], help="stack sizes of width-16 models")
+    parser.add_argument("--stack-epochs", type=int, default=20,
+                        help="epochs per stack measurement: a run's set-up (initialising each model, the first "
+                             "epoch's host work) is paid once per run, so measure at a real run's length")
+    parser.add_argument("--dense", action="store_true", help="also time the book's dense multi-hot formulation")
+    parser.add_argument("--memory-models", type=int, default=0)
+    parser.add_argument("--profile", type=int, metavar="WIDTH")
     parser.add_argument("--memory-child", type=int, nargs=3, metavar=("WIDTH", "MODELS", "EPOCHS"))
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(*args.memory_child)
+    from overfit.engine.model import ModelSpec
 
     splits, trainers = load(), {}
-    print(f"seconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} interleaved rounds")
-    print(f"{'width':>6} {'dense baseline':>15} {'sparse engine':>14} {'speed-up':>9}")
+    if args.profile:
+        return profile(args.profile, splits)
+    rates = flops, bandwidth = machine_rates()
+    print(f"this machine: float32 matmul {flops / 1e9:.0f} GFLOP/s, streaming update {bandwidth / 1e9:.1f} GB/s")
+    print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds")
+    print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13}" + (f" {'dense (book)':>13}" if args.dense else ""))
     for width in args.widths:
-        times = {"dense": [], "sparse": []}
+        spec = (ModelSpec.build([width, width]),)
+        times = {"sparse": [], "dense": []}
         for _ in range(args.rounds):
-            for mode in ("sparse", "dense"):
-                times[mode].append(seconds_per_model_epoch(width, mode, args.epochs, splits, trainers))
-        dense, sparse = np.median(times["dense"]), np.median(times["sparse"])
-        print(f"{width:>6} {dense:>15.3f} {sparse:>14.3f} {dense / sparse:>8.1f}x", flush=True)
+            for mode in ("sparse", "dense") if args.dense else ("sparse",):
+                times[mode].append(seconds_per_model_epoch(spec, args.epochs, splits, trainers, mode))
+        engine, floor = np.median(times["sparse"]), floor_seconds([width, width], splits, rates)
+        dense = f" {np.median(times['dense']):>13.3f}" if args.dense else ""
+        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{dense}", flush=True)
 
-    if args.vmap_models:
-        print(f"\nloop vs vmap over {args.vmap_models} models (sparse), seconds per model-epoch")
-        for width in args.widths:
-            loop = [], []
+    if args.stacks:
+        print(f"\nwidth-16 models (16-16-1, every other one with L2) trained as a stack sharing each step, against alone;"
+              f"\nseconds per model-epoch over runs of {args.stack_epochs} epochs")
+        alone_spec = (ModelSpec.build([16, 16]),)
+        for size in args.stacks:
+            stack = tuple(ModelSpec.build([16, 16], l2=0.001 * (i % 2)) for i in range(size))
+            alone, together = [], []
             for _ in range(args.rounds):
-                for i, vectorize in enumerate((False, True)):
-                    loop[i].append(seconds_per_model_epoch(width, "sparse", args.epochs, splits, trainers, vectorize, args.vmap_models))
-            a, b = np.median(loop[0]), np.median(loop[1])
-            print(f"{width:>6} loop {a:.3f}  vmap {b:.3f}  vmap/loop {b / a:.2f}", flush=True)
+                alone.append(seconds_per_model_epoch(alone_spec, args.stack_epochs, splits, trainers))
+                together.append(seconds_per_model_epoch(stack, args.stack_epochs, splits, trainers))
+            a, t = np.median(alone), np.median(together)
+            print(f"  stack of {size:>2}: {t:.4f} (alone {a:.4f}): {a / t:.1f}x less per model-epoch", flush=True)
 
     if args.memory_models:
         print(f"\npeak memory, {args.memory_models} models trained in one call (sparse, 2 epochs)")

@@ -100,7 +100,14 @@ def test_a_killed_run_leaves_a_lock_and_make_reproduce_says_how_to_lift_it(tmp_p
     finally:
         os.killpg(run.pid, signal.SIGKILL)  # kill -9, as a user's crash would
         run.wait()
-    result = subprocess.run(["make", "-C", str(repo), "reproduce", f"VENV={venv}"], env=env, capture_output=True, text=True,
-                            timeout=300)
+    # The project's own environment, marked as installed: make must not (re)install the package from this copy,
+    # which would point the shared .venv's editable install here.
+    installed = tmp_path / "installed"
+    installed.touch()
+    result = subprocess.run(["make", "-C", str(repo), "reproduce", f"VENV={venv}", f"STAMP={installed}"], env=env,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "snakemake --unlock && make reproduce" in result.stdout, result.stdout + result.stderr
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import overfit; print(overfit.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path).stdout
+    assert where.startswith(str(REPO / "src")), where  # the environment still runs the project's code

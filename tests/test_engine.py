@@ -8,9 +8,11 @@ import pytest
 from flax import nnx
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import losses, optim, sparse
+from overfit.engine import losses, optim, sparse, stack
 from overfit.engine.model import MLP, ModelSpec
-from overfit.engine.train import Run, Trainer, TrainingSpec, dense_batch, sparse_batch, train_models
+from overfit.engine.batches import dense_batch, sparse_batch
+from overfit.protocols import Fold
+from overfit.engine.train import Run, Trainer, TrainingSpec, train_models, train_stack
 
 VOCABULARY = 60
 
@@ -130,8 +132,8 @@ def test_rmsprop_steps_equal_hand_computed_keras(edition):
 
 
 def small_runs(n_train=40, n_val=20, protocol="t"):
-    return [Run({"protocol": protocol, "repeat": 0, "fold": fold, "seed": 0}, np.arange(fold, n_train, 1 + fold),
-                "test", np.arange(n_val), init_seed=10 + fold, shuffle_seed=20 + fold) for fold in range(2)]
+    return [Run(protocol, Fold(0, fold, np.arange(fold, n_train, 1 + fold), "test", np.arange(n_val)), 0,
+                init_seed=10 + fold, shuffle_seed=20 + fold) for fold in range(2)]
 
 
 def table(rows):
@@ -154,17 +156,70 @@ def test_training_learns_and_is_deterministic(kernel):
     assert not first.diverged.any()
 
 
-def test_vectorized_training_equals_the_loop():
+@pytest.mark.parametrize("kernel", ["segment", "csr"])
+def test_a_stack_of_models_computes_what_each_would_alone(kernel):
+    """Different widths, penalties and dropout in one stack: each model's numbers equal its training alone."""
     splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
-    spec = ModelSpec.build([8, 8], dropout=0.5, input_dim=VOCABULARY)
-    runs = [Run({"protocol": "t", "repeat": 0, "fold": 0, "seed": s}, np.arange(40), "test", np.arange(20), s, 5 + s)
-            for s in range(3)]
-    loop = table(train_models(spec, runs, TrainingSpec(epochs=3, batch_size=16), splits))
-    vmap = table(train_models(spec, runs, TrainingSpec(epochs=3, batch_size=16, vectorize=True), splits))
-    keys = ["seed", "epoch", "split", "metric"]
-    loop, vmap = loop.sort_values(keys, ignore_index=True), vmap.sort_values(keys, ignore_index=True)
-    assert loop[keys].equals(vmap[keys])
-    np.testing.assert_allclose(loop.value, vmap.value, rtol=1e-5, atol=1e-6)
+    specs = (ModelSpec.build([8, 8], dropout=0.5, input_dim=VOCABULARY),
+             ModelSpec.build([4, 4], l2=0.01, input_dim=VOCABULARY),
+             ModelSpec.build([6], l1=0.001, input_dim=VOCABULARY))
+    training = TrainingSpec(epochs=3, batch_size=16, sparse_kernel=kernel, learning_rate=0.01)
+    stacked = train_stack(specs, small_runs(), training, splits)
+    keys = ["fold", "epoch", "split", "metric"]
+    for spec, rows in zip(specs, stacked):
+        alone = table(train_models(spec, small_runs(), training, splits)).sort_values(keys, ignore_index=True)
+        together = table(rows).sort_values(keys, ignore_index=True)
+        assert together[keys].equals(alone[keys]) and len(alone) == 2 * 3 * 2 * 3
+        np.testing.assert_allclose(together.value, alone.value, rtol=1e-5, atol=1e-6)
+    # and the models really differ: a stack is not one model repeated
+    assert not np.allclose(table(stacked[0]).value, table(stacked[1]).value)
+
+
+def test_a_group_computes_each_models_logits_dropout_and_penalty_as_its_mlp():
+    """The side-by-side arrays of a group against each model's own MLP: same initial weights, logits, masks, penalty."""
+    reviews = random_reviews(12)
+    specs = (ModelSpec.build([8, 4], l2=0.01, dropout=0.5, input_dim=VOCABULARY),
+             ModelSpec.build([8, 4], l1=0.001, dropout=0.5, input_dim=VOCABULARY))
+    [group] = stack.groups_of(specs)
+    params = stack.init(group, seed=7)
+    rows = jnp.asarray(np.arange(12, dtype=np.int32))
+    batch, _, _ = sparse_batch(arrays_of(reviews), rows, 256)
+    key = jax.random.key(3)
+    first = sparse.first_layer(params["kernels"][0], batch, False)
+    together = stack.logits(group, params, first, key)
+    penalties = stack.penalties(group, params)
+    for m, spec in enumerate(specs):
+        alone = MLP(spec, nnx.Rngs(params=7))
+        np.testing.assert_allclose(together[:, m], alone(batch, dropout_key=key), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(penalties[m], alone.penalty(), rtol=1e-5)
+    assert not np.allclose(together[:, 0], stack.logits(group, params, first, None)[:, 0])  # dropout was on
+
+
+def test_a_part_of_a_protocols_runs_computes_what_the_whole_does():
+    """A cluster job trains some of a protocol's runs; padded like the whole, its rows equal the whole's."""
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+    training = TrainingSpec(epochs=2, batch_size=8)
+    whole = table(train_models(spec, small_runs(), training, splits))
+    part = table(train_stack((spec,), small_runs()[1:], training, splits, padded_like=small_runs())[0])
+    assert part.equals(whole[whole.fold == 1].reset_index(drop=True))
+
+
+def test_a_diverging_model_does_not_stop_the_rest_of_its_stack():
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    specs = (ModelSpec.build([8, 8], input_dim=VOCABULARY), ModelSpec.build([4, 4], input_dim=VOCABULARY))
+    training = TrainingSpec(epochs=3, batch_size=8)
+    trainer = Trainer(specs, training)
+    real_epoch = trainer.train_epoch
+
+    def first_model_breaks(*args):
+        params, opt_state, metrics = real_epoch(*args)
+        return params, opt_state, metrics.at[0, 0].set(jnp.nan)
+
+    trainer.train_epoch = first_model_breaks
+    broken, fine = (table(rows) for rows in train_stack(specs, small_runs(), training, splits, trainer=trainer))
+    assert broken.epoch.max() == 1 and broken.diverged.all()
+    assert fine.epoch.max() == 3 and not fine.diverged.any()
 
 
 def test_validation_and_training_loss_include_the_penalty_and_data_loss_does_not():
@@ -175,7 +230,7 @@ def test_validation_and_training_loss_include_the_penalty_and_data_loss_does_not
     value = rows.set_index(["split", "metric"]).value
     # one epoch, one batch: the training penalty is the initial one; validation uses the trained weights
     params, _ = trainer.init(10)
-    initial_penalty = float(nnx.merge(trainer.graphdef, params).penalty())
+    initial_penalty = float(trainer.penalties(params)[0])
     assert value["train", "loss"] - value["train", "data_loss"] == pytest.approx(initial_penalty, rel=1e-4)
     assert value["validation", "loss"] - value["validation", "data_loss"] > 0.5 * initial_penalty
 
@@ -185,7 +240,7 @@ def test_epoch_training_loss_is_the_batch_size_weighted_mean_with_the_partial_ba
     spec = ModelSpec.build([4, 4], input_dim=VOCABULARY)
     # learning rate 0: the weights never move, so each batch's loss is the initial model's;
     # batches of 4, 4 and 2 reviews weighted by size give exactly the mean over all 10 reviews
-    run = Run({"protocol": "t", "repeat": 0, "fold": 0, "seed": 0}, np.arange(10), "test", np.arange(10), 1, 2)
+    run = Run("t", Fold(0, 0, np.arange(10), "test", np.arange(10)), 0, init_seed=1, shuffle_seed=2)
     rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=4, learning_rate=0.0), splits))
     value = rows.set_index(["split", "metric"]).value
     assert value["train", "data_loss"] == pytest.approx(value["validation", "data_loss"], rel=1e-6)

@@ -70,7 +70,7 @@ def test_runs_are_paired_across_experiments_and_folds_differ(base_config):
 def test_book_protocol_seeds_are_independent_runs_on_one_split(base_config):
     runs = experiments.protocol_runs(base_config, "book", 100, 50, np.zeros(100))
     assert [r.labels["seed"] for r in runs] == [0, 1, 2, 3, 4]
-    assert len({r.init_seed for r in runs}) == 5 and all(len(r.validation_rows) == 50 for r in runs)
+    assert len({r.init_seed for r in runs}) == 5 and all(len(r.fold.validation_rows) == 50 for r in runs)
     # seed 0 keeps the seed a one-seed protocol had: adding seeds does not redraw the first run
     one = dict(base_config, protocols={"book": {"kind": "test_as_validation"}})
     assert experiments.protocol_runs(one, "book", 100, 50, np.zeros(100))[0].init_seed == runs[0].init_seed
@@ -79,7 +79,7 @@ def test_book_protocol_seeds_are_independent_runs_on_one_split(base_config):
 def test_grouped_folds_keep_every_movie_on_one_side(base_config):
     movies = np.repeat(np.arange(40), 5)
     for run in experiments.protocol_runs(base_config, "kfold_by_movie", 200, 50, movies):
-        assert not set(movies[run.train_rows]) & set(movies[run.validation_rows])
+        assert not set(movies[run.fold.train_rows]) & set(movies[run.fold.validation_rows])
 
 
 def test_check_config_catches_dangling_references(base_config):

@@ -11,7 +11,9 @@ from slurm_cluster import local_slurm_cluster, unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
-TARGETS = ["results/metrics/original/holdout.parquet", "results/metrics/original/kfold.parquet"]
+# the narrow stack of the hold-out, and the wide model's grouped K-fold: in two parts (two cluster jobs) on SLURM
+TARGETS = ["results/metrics/holdout/narrow.parquet", "results/metrics/kfold_by_movie/bigger.part1.parquet",
+           "results/metrics/kfold_by_movie/bigger.part2.parquet"]
 SLURM = [
     "--profile", str(REPO / "workflow" / "profiles" / "slurm"),
     # this test cluster has no accounting database: poll with squeue (MinJobAge=600 there)
@@ -39,16 +41,21 @@ def run_on(cluster_env, workdir, config, *args, mirror):
 
 
 def test_slurm_run_gives_the_same_results_as_a_local_run(tmp_path, cluster, tiny_workflow):
+    """On SLURM the wide model's four runs are two jobs of two; here one job of four: the same rows."""
     on_slurm = tiny_workflow["dir"] / "slurm"
     local = tiny_workflow["dir"] / "local"
     on_slurm.mkdir(), local.mkdir()
-    result = run_on(cluster, on_slurm, tiny_workflow["config"], *TARGETS, *SLURM, mirror=tiny_workflow["mirror"])
+    result = run_on(cluster, on_slurm, tiny_workflow["config"], *TARGETS, *SLURM, "--config", "wide_models_per_job=2",
+                    mirror=tiny_workflow["mirror"])
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert "slurm" in (result.stdout + result.stderr).lower()
-    here = run_snakemake(local, "--configfile", str(tiny_workflow["config"]), "--cores", "2", *TARGETS, mirror=tiny_workflow["mirror"])
+    whole = "results/metrics/kfold_by_movie/bigger.parquet"
+    here = run_snakemake(local, "--configfile", str(tiny_workflow["config"]), "--cores", "2", TARGETS[0], whole,
+                         "--config", "wide_models_per_job=0", mirror=tiny_workflow["mirror"])
     assert here.returncode == 0, here.stderr[-3000:]
-    for target in TARGETS:
-        assert pd.read_parquet(on_slurm / target).equals(pd.read_parquet(local / target)), target
+    assert pd.read_parquet(on_slurm / TARGETS[0]).equals(pd.read_parquet(local / TARGETS[0]))
+    parts = pd.concat([pd.read_parquet(on_slurm / target) for target in TARGETS[1:]], ignore_index=True)
+    assert parts.equals(pd.read_parquet(local / whole))
 
 
 def test_a_job_failing_on_the_cluster_fails_the_run_and_names_its_log(tmp_path, cluster, tiny_workflow):

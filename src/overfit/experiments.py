@@ -9,7 +9,7 @@ import numpy as np
 from overfit.engine.model import ModelSpec
 from overfit.engine.train import Run, TrainingSpec
 from overfit.errors import ConfigError
-from overfit.protocols import build_folds
+from overfit.protocols import build_folds, test_as_validation
 from overfit.seeds import stable_seed
 
 TRAINING_KEYS = ("epochs", "batch_size", "edition", "learning_rate", "loss")
@@ -51,8 +51,7 @@ def protocol_runs(config: dict, protocol: str, n_train: int, n_test: int, movie_
     seed, entry = config["seed"], config["protocols"][protocol]
     folds = build_folds(entry, n_train, n_test, movie_ids, seed)
     return [
-        Run({"protocol": protocol, "repeat": f.repeat, "fold": f.fold, "seed": s}, f.train_rows, f.validation_split,
-            f.validation_rows, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, s),
+        Run(protocol, f, s, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, s),
             shuffle_seed=stable_seed(seed, "shuffle", protocol, f.repeat, f.fold, s))
         for f in folds for s in range(entry.get("seeds", 1))
     ]
@@ -62,8 +61,7 @@ def final_runs(config: dict, name: str, n_train: int, n_test: int) -> list[Run]:
     """A final fit: all training reviews, one run per seed, the test set looked at once after the last epoch."""
     seed = config["seed"]
     return [
-        Run({"protocol": name, "repeat": 0, "fold": 0, "seed": s}, np.arange(n_train), "test", np.arange(n_test),
-            init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
-            evaluate_every_epoch=False, evaluation_name="test")
+        Run(name, test_as_validation(n_train, n_test)[0], s, init_seed=stable_seed(seed, "init", name, s),
+            shuffle_seed=stable_seed(seed, "shuffle", name, s), evaluate_every_epoch=False, evaluation_name="test")
         for s in range(config["final"]["seeds"])
     ]

@@ -15,3 +15,54 @@ def parameter_count(hidden: list[int], input_dim: int) -> int:
     """Weights and biases of the MLP input → hidden… → 1: the book's measure of capacity."""
     sizes = [input_dim, *hidden, 1]
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+# From this first-layer width on (config `wide_from`), a model trains alone: its step is dense
+# matmul work. Narrower ones train as stacks that share each step (overfit.engine.train).
+WIDE_FROM = 256
+
+
+def is_wide(config: dict, hidden: list[int]) -> bool:
+    return hidden[0] >= config.get("wide_from", WIDE_FROM)
+
+
+def protocol_models(config: dict, protocol: str) -> int:
+    """Models one experiment trains under the protocol: folds × repeats × seeds."""
+    entry = config["protocols"][protocol]
+    folds = 1 if entry["kind"] in ("test_as_validation", "holdout", "validation_split") else entry.get("folds", 1)
+    return folds * entry.get("repeats", 1) * entry.get("seeds", 1)
+
+
+def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
+    """The training jobs, keyed by (protocol, job name): the experiments each trains and which of the protocol's runs.
+
+    - The narrow experiments of a protocol that share their training settings
+      are one job (a stack): ``narrow``, or ``narrow_2``… when settings differ.
+    - A wide experiment is a job of its own, split into parts of at most
+      ``wide_models_per_job`` runs (0: one part) so that a cluster can run the
+      parts side by side: ``bigger_1024``, or ``bigger_1024.part1``….
+    """
+    jobs = {}
+    per_job = config.get("wide_models_per_job", 0)
+    for protocol in config["protocols"]:
+        models = protocol_models(config, protocol)
+        stacks: dict[str, list[str]] = {}
+        for name in protocol_experiments(config, protocol):
+            entry = config["experiments"][name]
+            if is_wide(config, entry["hidden"]):
+                size = per_job or models
+                parts = -(-models // size)
+                for part in range(parts):
+                    job = name if parts == 1 else f"{name}.part{part + 1}"
+                    jobs[protocol, job] = {"experiments": [name], "runs": list(range(part * size, min(models, (part + 1) * size)))}
+            else:
+                settings = repr(sorted((k, v) for k, v in entry.items() if k not in ("hidden", "regularizer", "dropout")))
+                stacks.setdefault(settings, []).append(name)
+        for i, members in enumerate(stacks.values()):
+            jobs[protocol, "narrow" if i == 0 else f"narrow_{i + 1}"] = {"experiments": members, "runs": list(range(models))}
+    return jobs
+
+
+def metric_sources(config: dict, experiment: str, protocol: str) -> list[str]:
+    """The training jobs whose outputs hold an experiment's rows under a protocol, in run order."""
+    return [job for (p, job), spec in training_jobs(config).items() if p == protocol and experiment in spec["experiments"]]

@@ -18,12 +18,6 @@ import math
 SECONDS_PER_MODEL_EPOCH = (0.19, 3.0e-3, 7.4e-7)
 
 
-def models_in(protocol: dict | None, final_seeds: int) -> int:
-    if protocol is None:
-        return final_seeds
-    return protocol.get("folds", 1) * protocol.get("repeats", 1) * protocol.get("seeds", 1)
-
-
 def train_runtime_minutes(hidden: list[int], epochs: int, models: int) -> int:
     """A generous limit: three times the expected time, plus five minutes for start-up."""
     first, second = hidden[0], hidden[1] if len(hidden) > 1 else 1
@@ -36,10 +30,3 @@ def train_mem_mb(hidden: list[int], vocabulary: int = 10000) -> int:
     first_layer_mb = vocabulary * hidden[0] * 4 / 2**20
     # measured peaks: 550 MB at width 16, 785 MB at width 1024 (one model at a time)
     return int(1000 + 8 * first_layer_mb)
-
-
-WIDE_FROM = 256  # first-layer width from which a job is bound by dense matmul throughput
-
-
-def is_wide(hidden: list[int]) -> bool:
-    return hidden[0] >= WIDE_FROM

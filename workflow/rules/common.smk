@@ -3,7 +3,7 @@ from pathlib import Path
 
 from overfit import resources
 from overfit.experiments import experiment as experiment_spec
-from overfit.grid import protocol_experiments
+from overfit.grid import is_wide, metric_sources, training_jobs
 from overfit.imports import job_code
 from overfit.report.catalog import figure_specs
 from overfit.report.provenance import code_version
@@ -18,6 +18,7 @@ wildcard_constraints:
     experiment="|".join(config["experiments"]),
     protocol="|".join(config["protocols"]),
     figure="[a-z0-9_]+",
+    job=r"[A-Za-z0-9_.\-]+",
 
 
 def code(entry, *data):
@@ -30,9 +31,10 @@ BOOK_HISTORIES = "reference/dlwp1_notebook_histories.csv"
 IMDB_PREPARED = multiext("results/data/imdb/", "train.npz", "test.npz", "vocabulary.tsv", "manifest.json")
 FASHION_MNIST_PREPARED = ["results/data/fashion_mnist/train.npz", "results/data/fashion_mnist/test.npz"]
 
-# (experiment, protocol) pairs that train: each protocol runs only the experiments it lists
-TRAINING_JOBS = [(e, p) for p in config["protocols"] for e in protocol_experiments(config, p)]
-TRAINED = [f"results/metrics/{e}/{p}.parquet" for e, p in TRAINING_JOBS]
+# The training jobs: for each protocol, a stack of its narrow experiments, and each wide experiment
+# (in parts on a cluster). Each protocol runs only the experiments it lists.
+TRAINING = training_jobs(config)
+TRAINED = [f"results/metrics/{p}/{job}.parquet" for p, job in TRAINING]
 FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
 
 
@@ -41,7 +43,7 @@ FIGURES = {spec.name: spec for spec in figure_specs(config, CHAPTER)}
 JOB_BENCHMARKS = [
     "results/benchmarks/data/prepare_imdb.tsv",
     "results/benchmarks/data/prepare_fashion_mnist.tsv",
-    *(f"results/benchmarks/train/{e}/{p}.tsv" for e, p in TRAINING_JOBS),
+    *(f"results/benchmarks/train/{p}/{job}.tsv" for p, job in TRAINING),
     *expand("results/benchmarks/final_fit/{experiment}.tsv", experiment=config["experiments"]),
     "results/benchmarks/final_fit/book_3_5.tsv",
     "results/benchmarks/report/collect.tsv",
@@ -55,13 +57,20 @@ def all_targets():
     return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/report.html"]
 
 
-def job_config(experiment, protocol):
+def curves_of(experiment):
+    """The training tables that hold an experiment's curves under the protocol its final fit chooses epochs on."""
+    protocol = config["final"]["choose_epochs_on"]
+    return [f"results/metrics/{protocol}/{job}.parquet" for job in metric_sources(config, experiment, protocol)]
+
+
+def job_config(experiments, protocol):
     """The part of the config a training job depends on, passed as its params (a change reruns it)."""
+    experiments = [experiments] if isinstance(experiments, str) else experiments
     sections = {
         "seed": config["seed"],
         "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
         "training": config["training"],
-        "experiments": {experiment: config["experiments"][experiment]},
+        "experiments": {name: config["experiments"][name] for name in experiments},
     }
     if protocol:
         sections["protocols"] = {protocol: config["protocols"][protocol]}
@@ -79,11 +88,33 @@ def train_mem_mb(experiment):
     return resources.train_mem_mb(config["experiments"][experiment]["hidden"])
 
 
+# A wide model's step is dense matmul work, which XLA spreads over every core it finds: on our
+# 2-core machine a wide job beside a narrow one ran about 1.7× slower than alone (README, "Speed").
+# Two threads keep the machine to it; on a cluster they are its --cpus-per-task.
+WIDE_THREADS = 2
+
+
 def wide_model(experiment):
-    return int(resources.is_wide(config["experiments"][experiment]["hidden"]))
+    return int(is_wide(config, config["experiments"][experiment]["hidden"]))
 
 
-def train_runtime_min(experiment, protocol):
+def training_mem_mb(protocol, job):
+    return sum(train_mem_mb(e) for e in TRAINING[protocol, job]["experiments"])
+
+
+def training_is_wide(protocol, job):
+    return max(wide_model(e) for e in TRAINING[protocol, job]["experiments"])
+
+
+def training_runtime_min(protocol, job):
+    spec = TRAINING[protocol, job]
+    models = len(spec["runs"])
+    # a stack's step costs about what its widest model's does alone, plus a little per model (README)
+    widest = max(spec["experiments"], key=lambda e: config["experiments"][e]["hidden"][0])
+    epochs = experiment_spec(config, widest).training.epochs
+    return resources.train_runtime_minutes(config["experiments"][widest]["hidden"], epochs, models)
+
+
+def final_runtime_min(experiment):
     spec = experiment_spec(config, experiment)
-    models = resources.models_in(config["protocols"].get(protocol), config["final"]["seeds"])
-    return resources.train_runtime_minutes(list(spec.model.hidden), spec.training.epochs, models)
+    return resources.train_runtime_minutes(list(spec.model.hidden), spec.training.epochs, config["final"]["seeds"])

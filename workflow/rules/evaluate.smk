@@ -5,7 +5,7 @@ rule final_fit:
     input:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
-        curves=f"results/metrics/{{experiment}}/{config['final']['choose_epochs_on']}.parquet",
+        curves=lambda w: curves_of(w.experiment),
         code=code("overfit.jobs.train:final_fit"),
     output:
         "results/final/{experiment}.parquet",
@@ -18,10 +18,10 @@ rule final_fit:
         "logs/final_fit/{experiment}.log",
     benchmark:
         "results/benchmarks/final_fit/{experiment}.tsv"
-    threads: 1
+    threads: lambda w: WIDE_THREADS if wide_model(w.experiment) else 1
     resources:
         mem_mb=lambda w: train_mem_mb(w.experiment),
-        runtime=lambda w: train_runtime_min(w.experiment, None),
+        runtime=lambda w: final_runtime_min(w.experiment),
         wide_model=lambda w: wide_model(w.experiment),
     conda:
         "../envs/overfit.yaml"

@@ -1,38 +1,45 @@
-"""Train many models of one architecture: the folds of a protocol, or the seeds of a final fit.
+"""Train many models: the folds of a protocol, the seeds of a final fit, and stacks of models that share batches.
 
 Every model sees the same device copy of the data; what makes it "fold 2" or
 "seed 1" is only which rows it trains and validates on, its initialisation
 seed and its shuffle seed. One epoch is one compiled call: a ``lax.scan``
-over the epoch's batches (the batch's sparse rows are assembled on the
-device from a row permutation the host draws), then a validation pass.
+over the epoch's batches (assembled on the device, see ``batches``), then a
+validation pass.
+
+A *stack* is several models of different settings (widths, penalties,
+dropout) that train on the same rows in the same order, as every experiment
+of a protocol does (seeds are paired across experiments). They share each
+step's batch assembly and first-layer product, and models of one
+architecture share each later matmul (``stack``); each computes what it
+would alone, up to float rounding. At widths of 4 to 16 a step is mostly
+that shared work. A model trained alone is a stack of one.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
 from overfit.data.imdb import SparseReviews
+from overfit.engine import sparse, stack
+from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense_batch, max_slots, round_up, \
+    shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
-from overfit.engine.model import MLP, ModelSpec
+from overfit.engine.model import ModelSpec
 from overfit.engine.optim import rmsprop_for_edition
-from overfit.engine.sparse import SparseBatch, transposed_structure
+from overfit.engine.sparse import SparseBatch
+from overfit.protocols import Fold
 
 log = logging.getLogger(__name__)
 
-# Padded batch lengths are rounded up to this, so that a call compiles once
-# for all its models and epochs in practice (a batch of 512 reviews holds
-# about 67,000 word ids, varying by a few thousand between batches).
-SLOT_QUANTUM = 2048
 METRICS = ("loss", "data_loss", "acc")
-# From this first-layer width on, the CSR kernel beats gather + segment_sum
-# on our 2-core CPU (benchmarks/engine.py --kernels measures the crossover).
+# From this first-layer width on (all of a stack's models together), the CSR kernel beats
+# gather + segment_sum on our 2-core CPU (benchmarks/engine.py --kernels measures the crossover).
 CSR_MIN_WIDTH = 64
 
 
@@ -44,167 +51,117 @@ class TrainingSpec:
     learning_rate: float = 1e-3
     clipped_loss: bool = True  # Keras' clipped binary cross-entropy; False = exact from logits
     eval_batch_size: int = 2048
-    vectorize: bool = False  # vmap over the models instead of a loop (slower on a 2-core CPU)
-    input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul, kept as the reference
+    input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
     sparse_kernel: str = "auto"  # "segment", "csr", or "auto": csr from CSR_MIN_WIDTH on
 
-    def uses_csr(self, spec: ModelSpec) -> bool:
+    def uses_csr(self, first_width: int) -> bool:
         if self.input_mode != "sparse":
             return False
         if self.sparse_kernel == "auto":
-            return spec.hidden[0] >= CSR_MIN_WIDTH
+            return first_width >= CSR_MIN_WIDTH
         return self.sparse_kernel == "csr"
 
 
 @dataclass(frozen=True)
 class Run:
-    """One model to train and how its rows in the results are labeled."""
+    """One model to train: its protocol's fold (which rows it trains and validates on), seed and seeds drawn from it."""
 
-    labels: dict  # protocol, repeat, fold, seed
-    train_rows: np.ndarray  # rows of the training split it trains on
-    validation_split: str  # which prepared split its validation rows index: "train" or "test"
-    validation_rows: np.ndarray
+    protocol: str
+    fold: Fold
+    seed: int  # which of the protocol's seeds on this fold
     init_seed: int
     shuffle_seed: int
     evaluate_every_epoch: bool = True  # a final fit looks at the test set once, after its last epoch
     evaluation_name: str = "validation"  # the `split` column of its evaluation rows
 
-
-@dataclass
-class DeviceSplit:
-    ids: jax.Array
-    offsets: jax.Array
-    lengths: jax.Array
-    labels: jax.Array
-    dense: jax.Array | None = None
-    host_lengths: np.ndarray = field(default=None, repr=False)
-
-    @classmethod
-    def from_reviews(cls, reviews: SparseReviews, dense_dim: int | None = None) -> "DeviceSplit":
-        lengths = np.diff(reviews.offsets).astype(np.int32)
-        return cls(
-            ids=jnp.asarray(reviews.ids.astype(np.int32)),
-            offsets=jnp.asarray(reviews.offsets[:-1].astype(np.int32)),
-            lengths=jnp.asarray(lengths),
-            labels=jnp.asarray(reviews.label.astype(np.float32)),
-            dense=None if dense_dim is None else jnp.asarray(reviews.dense(dense_dim)),
-            host_lengths=lengths,
-        )
-
-    def arrays(self):
-        return (self.ids, self.offsets, self.lengths, self.labels, self.dense)
-
-
-def sparse_batch(arrays, rows: jax.Array, slots: int, transposed=(None, None)) -> tuple[SparseBatch, jax.Array, jax.Array]:
-    """Assemble the padded CSR batch of ``rows`` (-1 = padding) from the flat split arrays."""
-    ids, offsets, lengths, labels, _ = arrays
-    valid = rows >= 0
-    safe = jnp.where(valid, rows, 0)
-    row_lengths = jnp.where(valid, lengths[safe], 0)
-    ends = jnp.cumsum(row_lengths)
-    begins = ends - row_lengths
-    # segment of each slot: how many rows (after the first) begin at or before it
-    marks = jnp.zeros(slots, jnp.int32).at[begins[1:]].add(1, mode="drop")
-    segments = jnp.cumsum(marks)
-    slot = jnp.arange(slots, dtype=jnp.int32)
-    inside = slot < ends[-1]
-    position = jnp.clip(offsets[safe][segments] + slot - begins[segments], 0, ids.shape[0] - 1)
-    batch = SparseBatch(
-        ids=jnp.where(inside, ids[position], 0),
-        segments=jnp.where(inside, segments, rows.shape[0]),  # out of range: dropped by the segment sum
-        indptr=jnp.concatenate([jnp.zeros(1, jnp.int32), ends.astype(jnp.int32)]),
-        transposed_rows=transposed[0],
-        transposed_indptr=transposed[1],
-    )
-    return batch, labels[safe], valid.astype(jnp.float32)
-
-
-def dense_batch(arrays, rows: jax.Array, slots: int, transposed=None):
-    _, _, _, labels, dense = arrays
-    valid = rows >= 0
-    safe = jnp.where(valid, rows, 0)
-    return dense[safe], labels[safe], valid.astype(jnp.float32)
-
-
-def _round_up(value: int) -> int:
-    return max(SLOT_QUANTUM, -(-int(value) // SLOT_QUANTUM) * SLOT_QUANTUM)
-
-
-def batched_rows(rows: np.ndarray, batch_size: int) -> np.ndarray:
-    """rows padded with -1 to whole batches: Keras keeps the last partial batch, so do we (masked)."""
-    n_batches = -(-len(rows) // batch_size)
-    padded = np.full(n_batches * batch_size, -1, dtype=np.int32)
-    padded[: len(rows)] = rows
-    return padded.reshape(n_batches, batch_size)
-
-
-def max_slots(batches: np.ndarray, host_lengths: np.ndarray) -> int:
-    lengths = np.where(batches >= 0, host_lengths[np.maximum(batches, 0)], 0)
-    return int(lengths.sum(axis=-1).max())
+    @property
+    def labels(self) -> dict:
+        """How its rows in the results are labeled."""
+        return {"protocol": self.protocol, "repeat": self.fold.repeat, "fold": self.fold.fold, "seed": self.seed}
 
 
 class Trainer:
-    """The compiled epoch and evaluation functions for one architecture and training setup."""
+    """The compiled epoch and evaluation functions of a stack of models (often a stack of one)."""
 
-    def __init__(self, spec: ModelSpec, training: TrainingSpec):
-        self.spec, self.training = spec, training
+    def __init__(self, specs: ModelSpec | tuple[ModelSpec, ...], training: TrainingSpec):
+        self.specs = (specs,) if isinstance(specs, ModelSpec) else tuple(specs)
+        if len({spec.input_dim for spec in self.specs}) != 1:
+            raise ValueError("a stack's models must read the same input")
+        self.training = training
         self.optimizer = rmsprop_for_edition(training.edition, training.learning_rate)
-        self.graphdef, _ = nnx.split(MLP(spec, nnx.Rngs(0)))
+        self.groups = stack.groups_of(self.specs)
+        # the groups list their models by architecture; this puts the models back in the stack's order
+        self.order = np.argsort(np.concatenate([group.members for group in self.groups]))
         self.make_batch = sparse_batch if training.input_mode == "sparse" else dense_batch
-        self.csr = training.uses_csr(spec)
-        epoch, evaluate = self._train_epoch, self._evaluate
-        if training.vectorize:
-            epoch = jax.vmap(epoch, in_axes=(0, 0, None, 0, 0, 0, None))
-            evaluate = jax.vmap(evaluate, in_axes=(0, None, 0, None))
+        self.csr = training.uses_csr(sum(group.columns for group in self.groups))
+        self.use_dropout = any(rate > 0 for spec in self.specs for rate in spec.dropout)
         # Donating the parameters and optimizer state lets XLA update the
         # 10,000-wide first layer in place instead of copying it every epoch.
-        self.train_epoch = jax.jit(epoch, static_argnums=(6,), donate_argnums=(0, 1))
-        self.evaluate = jax.jit(evaluate, static_argnums=(3,))
+        self.train_epoch = jax.jit(self._train_epoch, static_argnums=(6,), donate_argnums=(0, 1))
+        self.evaluate = jax.jit(self._evaluate, static_argnums=(3,))
 
     def init(self, seed: int):
-        params = nnx.state(MLP(self.spec, nnx.Rngs(params=seed)), nnx.Param)
+        """Each model initialised as it would be alone (Keras' Glorot uniform from ``seed``)."""
+        params = tuple(stack.init(group, seed) for group in self.groups)
         return params, self.optimizer.init(params)
 
+    def _in_order(self, per_group: list[jax.Array]) -> jax.Array:
+        return jnp.concatenate(per_group, axis=-1)[..., self.order]
+
+    def logits(self, params, batch, key, csr: bool) -> jax.Array:
+        """(rows, models): one first-layer product for the whole stack, then each group on its own columns."""
+        kernels = [p["kernels"][0] for p in params]
+        kernel = kernels[0] if len(kernels) == 1 else jnp.concatenate(kernels, axis=1)
+        first = sparse.first_layer(kernel, batch, csr) if isinstance(batch, SparseBatch) else batch @ kernel
+        parts = jnp.split(first, np.cumsum([g.columns for g in self.groups])[:-1], axis=1)
+        return self._in_order([stack.logits(g, p, part, key) for g, p, part in zip(self.groups, params, parts)])
+
+    def penalties(self, params) -> jax.Array:
+        return self._in_order([stack.penalties(g, p) for g, p in zip(self.groups, params)])
+
     def _batch_loss(self, params, batch, labels, weights, key):
-        model = nnx.merge(self.graphdef, params)
-        logits = model(batch, dropout_key=key, csr=self.csr)
+        logits = self.logits(params, batch, key, self.csr)
         n = jnp.maximum(weights.sum(), 1.0)
-        data_loss = jnp.sum(binary_crossentropy(logits, labels, self.training.clipped_loss) * weights) / n
-        hits = jnp.sum(correct(logits, labels) * weights)
-        return data_loss + model.penalty(), (data_loss, hits, weights.sum())
+        per_example = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
+        data = jnp.sum(per_example * weights[:, None], axis=0) / n
+        hits = jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0)
+        losses = data + self.penalties(params)
+        # the models share no parameter: the gradient of the sum is each model's own gradient
+        return jnp.sum(losses), (losses, data, hits, weights.sum())
 
     def _train_epoch(self, params, opt_state, arrays, batches, transposed, key, slots):
         keys = jax.random.split(key, batches.shape[0])
-        use_dropout = any(rate > 0 for rate in self.spec.dropout)
 
         def step(carry, inputs):
             params, opt_state = carry
             rows, step_transposed, step_key = inputs
             batch, labels, weights = self.make_batch(arrays, rows, slots, step_transposed)
             grad_fn = jax.value_and_grad(self._batch_loss, has_aux=True)
-            (loss, (data_loss, hits, n)), grads = grad_fn(params, batch, labels, weights, step_key if use_dropout else None)
+            (_, (losses, data, hits, n)), grads = grad_fn(params, batch, labels, weights,
+                                                          step_key if self.use_dropout else None)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
             params = jax.tree.map(jnp.add, params, updates)
-            return (params, opt_state), jnp.stack([loss * n, data_loss * n, hits, n])
+            return (params, opt_state), jnp.stack([losses * n, data * n, hits, jnp.broadcast_to(n, hits.shape)], axis=1)
 
         (params, opt_state), sums = jax.lax.scan(step, (params, opt_state), (batches, transposed, keys))
-        totals = sums.sum(axis=0)
+        totals = sums.sum(axis=0)  # (models, 4)
         # Keras' epoch loss: the batch-size-weighted mean of the batch losses (penalty in, dropout on)
-        return params, opt_state, totals[:3] / totals[3]
+        return params, opt_state, totals[:, :3] / totals[:, 3:]
 
     def _evaluate(self, params, arrays, chunks, slots):
         def chunk_sums(rows):
             batch, labels, weights = self.make_batch(arrays, rows, slots)
             # Forward only: the CSR kernel wins at every width and needs no transposed structure.
-            logits = nnx.merge(self.graphdef, params)(batch, csr=self.training.input_mode == "sparse")
-            losses = binary_crossentropy(logits, labels, self.training.clipped_loss)
-            return jnp.stack([jnp.sum(losses * weights), jnp.sum(correct(logits, labels) * weights), weights.sum()])
+            logits = self.logits(params, batch, None, self.training.input_mode == "sparse")
+            losses = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
+            return jnp.stack([jnp.sum(losses * weights[:, None], axis=0),
+                              jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0),
+                              jnp.broadcast_to(weights.sum(), (logits.shape[1],))], axis=1)
 
-        totals = jax.lax.map(chunk_sums, chunks).sum(axis=0)
-        data_loss = totals[0] / totals[2]
-        penalty = nnx.merge(self.graphdef, params).penalty()
+        totals = jax.lax.map(chunk_sums, chunks).sum(axis=0)  # (models, 3)
+        data_loss = totals[:, 0] / totals[:, 2]
         # Keras' val_loss includes the weight penalty
-        return jnp.stack([data_loss + penalty, data_loss, totals[1] / totals[2]])
+        return jnp.stack([data_loss + self.penalties(params), data_loss, totals[:, 1] / totals[:, 2]], axis=1)
 
 
 def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, splits: dict[str, SparseReviews],
@@ -217,115 +174,108 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
     run's ``train_size`` and ``validation_size`` (rows), which the claims'
     intervals and steps per epoch are computed from.
     """
-    trainer = trainer or Trainer(spec, training)
-    dense_dim = spec.input_dim if training.input_mode == "dense" else None
+    return train_stack((spec,), runs, training, splits, trainer=trainer)[0]
+
+
+def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: TrainingSpec,
+                splits: dict[str, SparseReviews], trainer: Trainer | None = None,
+                names: tuple[str, ...] | None = None, padded_like: list[Run] | None = None) -> list[list[dict]]:
+    """Train every run of every model in ``specs`` (a stack: each run trains all of them on its batches).
+
+    Returns one list of rows per model, each as ``train_models`` returns them.
+    ``padded_like``: size the padded batches for these runs (a superset of
+    ``runs``), so that a part of a protocol computes exactly what the whole does.
+    """
+    trainer = trainer or Trainer(specs, training)
+    names = names or tuple(f"model {i + 1}" for i in range(len(specs)))
+    dense_dim = specs[0].input_dim if training.input_mode == "dense" else None
     device = {name: DeviceSplit.from_reviews(splits[name], dense_dim)
-              for name in {"train", *(run.validation_split for run in runs)}}
-    epoch_batches = []
-    for run in runs:
-        rng = np.random.default_rng(run.shuffle_seed)
-        epoch_batches.append([batched_rows(run.train_rows[rng.permutation(len(run.train_rows))], training.batch_size)
-                              for _ in range(training.epochs)])
-    eval_chunks = [batched_rows(np.asarray(run.validation_rows, np.int32), training.eval_batch_size) for run in runs]
-    train_slots = _round_up(max(max_slots(b, device["train"].host_lengths) for batches in epoch_batches for b in batches))
-    eval_slots = _round_up(max(max_slots(c, device[run.validation_split].host_lengths) for c, run in zip(eval_chunks, runs)))
+              for name in {"train", *(run.fold.validation_split for run in runs)}}
+    epoch_batches = [shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size) for run in runs]
+    eval_chunks = [batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size) for run in runs]
+    train_slots, eval_slots = padded_slots(padded_like or runs, training, device)
+    epoch_inputs = EpochInputs(splits["train"], device["train"].host_lengths, specs[0].input_dim, train_slots, trainer.csr)
 
-    def epoch_inputs(batches: np.ndarray):
-        """The epoch's batches, plus their transposed structure when the CSR kernel trains."""
-        if not trainer.csr:
-            return jnp.asarray(batches), (None, None)
-        split = splits["train"]
-        transposed = transposed_structure(batches, split.ids, split.offsets, device["train"].host_lengths,
-                                          spec.input_dim, train_slots)
-        return jnp.asarray(batches), tuple(jnp.asarray(a) for a in transposed)
-
-    if training.vectorize:
-        return _train_vectorized(trainer, runs, training, device, epoch_batches, eval_chunks, train_slots, eval_slots,
-                                 epoch_inputs)
-    rows = []
-    progress = Progress(len(runs), training.epochs)
+    rows = [[] for _ in specs]
+    progress = Progress(len(runs), training.epochs, names)
     for index, (run, batches, chunks) in enumerate(zip(runs, epoch_batches, eval_chunks)):
         params, opt_state = trainer.init(run.init_seed)
-        arrays, eval_arrays = device["train"].arrays(), device[run.validation_split].arrays()
+        arrays, eval_arrays = device["train"].arrays(), device[run.fold.validation_split].arrays()
         base_key = jax.random.key(run.shuffle_seed)
+        alive = [True] * len(specs)
+        inputs = epoch_inputs(batches[0])
         for epoch in range(1, training.epochs + 1):
             params, opt_state, train_metrics = trainer.train_epoch(
-                params, opt_state, arrays, *epoch_inputs(batches[epoch - 1]), jax.random.fold_in(base_key, epoch),
-                train_slots)
+                params, opt_state, arrays, *inputs, jax.random.fold_in(base_key, epoch), train_slots)
             evaluation = None
             if run.evaluate_every_epoch or epoch == training.epochs:
                 evaluation = trainer.evaluate(params, eval_arrays, jnp.asarray(chunks), eval_slots)
+            if epoch < training.epochs:  # the host builds the next epoch's inputs while the device trains this one
+                inputs = epoch_inputs(batches[epoch])
             train_metrics = np.asarray(train_metrics)
             evaluation = None if evaluation is None else np.asarray(evaluation)
-            diverged = _record(rows, run, epoch, train_metrics, evaluation)
-            progress.epoch_done(index, run, epoch, train_metrics, evaluation)
-            if diverged:
-                log.warning("run %s diverged at epoch %d", run.labels, epoch)
+            for m in range(len(specs)):
+                if alive[m]:
+                    shown = None if evaluation is None else evaluation[m]
+                    if _record(rows[m], run, epoch, train_metrics[m], shown):
+                        alive[m] = False
+                        log.warning("%s, run %s diverged at epoch %d", names[m], run.labels, epoch)
+            progress.epoch_done(index, run, epoch, train_metrics, evaluation, alive)
+            if not any(alive):
                 progress.skip(training.epochs - epoch)
                 break
     return rows
 
 
+def padded_slots(runs: list[Run], training: TrainingSpec, device: dict[str, DeviceSplit]) -> tuple[int, int]:
+    """Slots of the padded training and evaluation batches: the largest batch of any run, rounded up."""
+    lengths = device["train"].host_lengths
+    train = max(max_slots(b, lengths) for run in runs
+                for b in shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size))
+    evaluation = max(max_slots(batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size),
+                               device[run.fold.validation_split].host_lengths) for run in runs)
+    return round_up(train), round_up(evaluation)
+
+
 class Progress:
-    """One log line per model-epoch: where the job stands and about how long it has left.
+    """One log line per run-epoch: where the job stands and about how long it has left.
 
     The estimate is the mean time of the epochs so far (the first one includes
     compilation, so early estimates run high) times the epochs still to train.
     """
 
-    def __init__(self, models: int, epochs: int):
-        self.models, self.epochs, self.total = models, epochs, models * epochs
+    def __init__(self, runs: int, epochs: int, names: tuple[str, ...]):
+        self.runs, self.epochs, self.total, self.names = runs, epochs, runs * epochs, names
         self.done, self.start = 0, time.monotonic()
         self.last = self.start
 
     def skip(self, epochs: int) -> None:
         self.total -= epochs
 
-    def epoch_done(self, index: int, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None) -> None:
+    def epoch_done(self, index: int, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None,
+                   alive: list[bool]) -> None:
         now = time.monotonic()
         self.done += 1
         seconds, self.last = now - self.last, now
         left = (now - self.start) / self.done * (self.total - self.done)
         where = ", ".join(f"{k} {v}" for k, v in run.labels.items() if k != "protocol")
-        shown = f", {run.evaluation_name} loss {evaluation[0]:.4f}" if evaluation is not None else ""
-        log.info("model %d/%d (%s) epoch %d/%d: loss %.4f%s; %.2f s; job %d%% done, about %s left",
-                 index + 1, self.models, where, epoch, self.epochs, train_metrics[0], shown, seconds,
+        if len(self.names) == 1:
+            shown = f"loss {train_metrics[0, 0]:.4f}" if alive[0] else "diverged"
+            if evaluation is not None and alive[0]:
+                shown += f", {run.evaluation_name} loss {evaluation[0, 0]:.4f}"
+        else:  # a stack: each model's training / evaluation loss, compactly
+            heading = "loss" if evaluation is None else f"loss / {run.evaluation_name} loss"
+            shown = heading + " " + ", ".join(
+                f"{name} " + (f"{train_metrics[m, 0]:.3f}" + ("" if evaluation is None else f"/{evaluation[m, 0]:.3f}")
+                              if alive[m] else "diverged") for m, name in enumerate(self.names))
+        log.info("model %d/%d (%s) epoch %d/%d: %s; %.2f s; job %d%% done, about %s left",
+                 index + 1, self.runs, where, epoch, self.epochs, shown, seconds,
                  100 * self.done // max(self.total, 1), _duration(left), extra={"progress": True})
 
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
-
-
-def _train_vectorized(trainer, runs, training, device, epoch_batches, eval_chunks, train_slots, eval_slots,
-                      epoch_inputs):
-    if len({run.validation_split for run in runs}) != 1 or len({len(c) for c in eval_chunks}) != 1:
-        raise ValueError("vectorized training needs runs of one validation split and size")
-    states = [trainer.init(run.init_seed) for run in runs]
-    params = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[0] for s in states])
-    opt_state = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[1] for s in states])
-    arrays, eval_arrays = device["train"].arrays(), device[runs[0].validation_split].arrays()
-    chunks = jnp.asarray(np.stack(eval_chunks))
-    base_keys = [jax.random.key(run.shuffle_seed) for run in runs]
-    alive = [True] * len(runs)
-    rows = []
-    for epoch in range(1, training.epochs + 1):
-        inputs = [epoch_inputs(b[epoch - 1]) for b in epoch_batches]
-        batches = jnp.stack([i[0] for i in inputs])
-        transposed = jax.tree.map(lambda *xs: jnp.stack(xs), *[i[1] for i in inputs]) if trainer.csr else (None, None)
-        keys = jnp.stack([jax.random.fold_in(k, epoch) for k in base_keys])
-        params, opt_state, train_metrics = trainer.train_epoch(params, opt_state, arrays, batches, transposed, keys,
-                                                               train_slots)
-        evaluation = None
-        if any(run.evaluate_every_epoch for run in runs) or epoch == training.epochs:
-            evaluation = np.asarray(trainer.evaluate(params, eval_arrays, chunks, eval_slots))
-        train_metrics = np.asarray(train_metrics)
-        for i, run in enumerate(runs):
-            if alive[i]:
-                shown = evaluation[i] if evaluation is not None and (run.evaluate_every_epoch or epoch == training.epochs) else None
-                alive[i] = not _record(rows, run, epoch, train_metrics[i], shown)
-    return rows
 
 
 def _record(rows: list, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None) -> bool:
@@ -345,4 +295,4 @@ def untrained_rows(runs: list[Run]) -> list[dict]:
 
 def _row(run: Run, epoch: int, split: str, metric: str, value, diverged: bool) -> dict:
     return {**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value), "diverged": diverged,
-            "train_size": len(run.train_rows), "validation_size": len(run.validation_rows)}
+            "train_size": len(run.fold.train_rows), "validation_size": len(run.fold.validation_rows)}

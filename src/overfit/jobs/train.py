@@ -26,17 +26,28 @@ def _write_table(rows, path, **columns) -> None:
 
 
 def train(job) -> None:
-    """All folds of one (experiment, protocol), trained in one call."""
+    """One training job of a protocol: a stack of narrow experiments, or (a part of) one wide experiment's runs."""
     from overfit import experiments
-    from overfit.engine.train import train_models
+    from overfit.engine.train import train_stack
 
-    config, name, protocol = job.params.config, job.wildcards.experiment, job.wildcards.protocol
+    config, protocol, names = job.params.config, job.wildcards.protocol, job.params.experiments
     splits = _load_imdb(job)
-    spec = experiments.experiment(config, name)
-    runs = experiments.protocol_runs(config, protocol, len(splits["train"]), len(splits["test"]), splits["train"].movie_id)
-    log.info("%s under %s: %d models of %s, %d epochs", name, protocol, len(runs), spec.model.hidden, spec.training.epochs)
-    rows = train_models(spec.model, runs, spec.training, splits)
-    _write_table(rows, job.output[0], experiment=name)
+    specs = [experiments.experiment(config, name) for name in names]
+    every = experiments.protocol_runs(config, protocol, len(splits["train"]), len(splits["test"]), splits["train"].movie_id)
+    runs = [every[i] for i in job.params.runs]
+    log.info("%s: %s, %d of its %d models, each %s, %d epochs", protocol, ", ".join(names), len(runs), len(every),
+             "stacked (one shared step)" if len(names) > 1 else f"{specs[0].model.hidden}", specs[0].training.epochs)
+    tables = train_stack(tuple(s.model for s in specs), runs, specs[0].training, splits, names=tuple(names),
+                         padded_like=every)
+    _write_table([{"experiment": name, **row} for name, rows in zip(names, tables) for row in rows], job.output[0])
+
+
+def _curves(paths, experiment: str):
+    """An experiment's rows of the training tables (a stack's table holds several experiments)."""
+    import pandas as pd
+
+    table = pd.concat([pd.read_parquet(path) for path in paths], ignore_index=True)
+    return table[table.experiment == experiment].reset_index(drop=True)
 
 
 def final_fit(job) -> None:
@@ -53,7 +64,7 @@ def final_fit(job) -> None:
     splits = _load_imdb(job)
     runs = experiments.final_runs(config, job.params.fit, len(splits["train"]), len(splits["test"]))
     try:
-        epochs = job.params.epochs or choose_epochs(pd.read_parquet(job.input.curves))
+        epochs = job.params.epochs or choose_epochs(_curves(job.input.curves, name))
     except NoValidationCurve as reason:
         # one broken experiment must not sink the others: its final fit is recorded as not trained
         log.warning("final fit %s of %s not trained: %s", job.params.fit, name, reason)

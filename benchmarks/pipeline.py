@@ -1,0 +1,82 @@
+"""A finished `make reproduce` against its floor: wall time, the sum of its jobs' floors, and their ratio.
+
+    .venv/bin/python benchmarks/pipeline.py [--results results]
+
+Reads the `benchmark:` file of every job of the run (results/benchmarks/) and
+what each training job trained (its table: models, epochs, rows). A training
+job's floor is the sum of its model-epochs' floors (benchmarks/floor.py, with
+this machine's rates measured now); a job that trains nothing (data, claims,
+figures, report) counts at its measured time, having no floor model. The
+run is the latest Snakemake log (.snakemake/log/): it started at the time in
+the log's name and ended when the log was last written; its jobs are those
+whose benchmark files were written in between. Run it on the machine that
+ran the pipeline, with nothing else running, after a run from a clean
+`results/` (a job a run did not rerun is not in its wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from floor import machine_rates, model_epoch_floor, review_stats
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def trained_work(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained model: experiment, epochs trained, training rows, rows evaluated per epoch."""
+    keys = ["experiment", "protocol", "repeat", "fold", "seed"]
+    runs = table.groupby(keys).agg(epochs=("epoch", "max"), train_size=("train_size", "first"),
+                                   validation_size=("validation_size", "first"),
+                                   evaluations=("epoch", lambda e: e[table.loc[e.index, "split"] != "train"].nunique()))
+    return runs.reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", type=Path, default=ROOT / "results")
+    args = parser.parse_args()
+    from overfit.data import imdb
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    ids, distinct = review_stats(imdb.load_split(args.results / "data" / "imdb" / "train.npz"))
+    rates = machine_rates()
+    log = max((args.results.parent / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
+    start = datetime.strptime(log.name.split(".snakemake")[0], "%Y-%m-%dT%H%M%S.%f").timestamp()
+    wall = log.stat().st_mtime - start
+    rows = []
+    for path in sorted((args.results / "benchmarks").rglob("*.tsv")):
+        if not start <= path.stat().st_mtime <= start + wall + 5:
+            continue  # a job of an earlier run, not rerun in this one
+        seconds = float(pd.read_csv(path, sep="\t").s.iloc[0])
+        stage, name = path.parent.relative_to(args.results / "benchmarks"), path.stem
+        table = None
+        if stage.parts[0] == "train":
+            table = args.results / "metrics" / stage.parts[1] / f"{name}.parquet"
+        elif stage.parts[0] == "final_fit":
+            table = args.results / "final" / f"{name}.parquet"
+        floor, kind = seconds, "measured"
+        if table is not None and table.exists():
+            work = trained_work(pd.read_parquet(table).dropna(subset=["value"]))
+            floor = sum(model_epoch_floor(config["experiments"][w.experiment]["hidden"], w.train_size,
+                                          w.validation_size * w.evaluations / max(w.epochs, 1), ids, distinct, rates)
+                        * w.epochs for w in work.itertuples())
+            kind = "floor"
+        rows.append({"job": f"{stage}/{name}", "seconds": seconds, "floor": floor, "kind": kind})
+    jobs = pd.DataFrame(rows)
+    print(f"the run of {log.name}")
+    print(f"this machine: float32 matmul {rates[0] / 1e9:.0f} GFLOP/s, streaming update {rates[1] / 1e9:.1f} GB/s\n")
+    print(jobs.sort_values("seconds", ascending=False).head(12)[["job", "seconds", "floor", "kind"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    floor = jobs.floor.sum()
+    print(f"\n{len(jobs)} jobs; training floors {jobs[jobs.kind == 'floor'].floor.sum():.0f} s, other jobs as measured "
+          f"{jobs[jobs.kind == 'measured'].floor.sum():.0f} s")
+    print(f"wall time {wall:.0f} s, sum of the jobs' floors {floor:.0f} s: wall / floor = {wall / floor:.2f}")
+
+
+if __name__ == "__main__":
+    main()
