@@ -89,7 +89,7 @@ def train_mem_mb(experiment):
 
 
 # A wide model's step is dense matmul work, which XLA spreads over every core it finds: on our
-# 2-core machine a wide job beside a narrow one ran about 1.7× slower than alone (README, "Speed").
+# 2-core machine the width-1024 K-fold took 317 s alone and 587 s beside narrow jobs (README).
 # Two threads keep the machine to it; on a cluster they are its --cpus-per-task.
 WIDE_THREADS = 2
 
@@ -99,7 +99,9 @@ def wide_model(experiment):
 
 
 def training_mem_mb(protocol, job):
-    return sum(train_mem_mb(e) for e in TRAINING[protocol, job]["experiments"])
+    """A stack holds all its models' first layers at once: as one model of their summed width."""
+    width = sum(config["experiments"][e]["hidden"][0] for e in TRAINING[protocol, job]["experiments"])
+    return resources.train_mem_mb([width])
 
 
 def training_is_wide(protocol, job):
