@@ -146,3 +146,20 @@ def test_more_folds_than_reviews_or_movies_is_a_config_error_not_a_traceback():
         protocols.grouped_kfold_splits(np.repeat(np.arange(4), 5), 30, 1, 0)
     with pytest.raises(ConfigError, match="needs at least 30 training reviews; there are 20"):
         protocols.kfold_splits(20, 30, 1, 0)
+
+
+@pytest.mark.parametrize("per_job", [0, 4, 5])
+def test_the_training_jobs_cover_every_run_of_every_experiment_once(base_config, per_job):
+    """Stacks and wide parts (overfit.grid, read by Snakemake) against the runs the jobs really build."""
+    from overfit.grid import protocol_experiments, training_jobs
+
+    config = dict(base_config, wide_models_per_job=per_job)
+    movies = np.repeat(np.arange(500), 50)
+    for protocol in config["protocols"]:
+        runs = experiments.protocol_runs(config, protocol, 25000, 25000, movies)
+        covered = {}
+        for (p, _), job in training_jobs(config).items():
+            for name in job["experiments"] if p == protocol else []:
+                covered.setdefault(name, []).extend(job["runs"])
+        assert set(covered) == set(protocol_experiments(config, protocol))
+        assert all(sorted(r) == list(range(len(runs))) for r in covered.values()), (protocol, covered)
