@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from floor import machine_rates, model_epoch_floor, review_stats, timed
+from floor import machine_rates, model_epoch_floor, review_stats, timed, update_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "results" / "data" / "imdb"
@@ -103,19 +103,12 @@ def profile(width: int, splits) -> None:
         grads = jax.grad(lambda x, w2, w3: jnp.sum(jax.nn.relu(jax.nn.relu(x) @ w2) @ w3), argnums=(0, 1, 2))(x, w2, w3)
         return c + grads[0][0, 0] + grads[1][0, 0], None
 
-    def optimizer(carry, _):
-        w, acc = carry
-        g = w * 1e-3
-        acc = 0.9 * acc + 0.1 * g * g
-        return (w - 1e-3 * g / (jnp.sqrt(acc) + 1e-8), acc), None
-
     assemble, first, dense = scan(assembly), scan(first_forward_backward), scan(hidden)
     assembled = timed(lambda: assemble(rows_device), 3) / steps
     parts["batch assembly (device)"] = assembled
     parts["first layer forward + kernel gradient (CSR)"] = timed(lambda: first((rows_device, *transposed)), 3) / steps - assembled
     parts["hidden and output layers, forward + backward"] = timed(lambda: dense(h), 3) / steps
-    opt = jax.jit(lambda k: jax.lax.scan(optimizer, (k, k), None, length=steps)[0][0].sum())
-    parts["optimizer on the first-layer kernel"] = timed(lambda: opt(kernel), 3) / steps
+    parts["optimizer on the first-layer kernel"] = update_seconds((10000, width), steps)
     spec = ModelSpec.build([width, width])
     trainer = Trainer(spec, TrainingSpec())
     state = list(trainer.init(0))

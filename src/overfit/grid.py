@@ -27,10 +27,9 @@ def is_wide(config: dict, hidden: list[int]) -> bool:
 
 
 def protocol_models(config: dict, protocol: str) -> int:
-    """Models one experiment trains under the protocol: folds × repeats × seeds."""
+    """Models one experiment trains under the protocol: folds × repeats × seeds (a kind without folds has one)."""
     entry = config["protocols"][protocol]
-    folds = 1 if entry["kind"] in ("test_as_validation", "holdout", "validation_split") else entry.get("folds", 1)
-    return folds * entry.get("repeats", 1) * entry.get("seeds", 1)
+    return entry.get("folds", 1) * entry.get("repeats", 1) * entry.get("seeds", 1)
 
 
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
@@ -63,6 +62,6 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     return jobs
 
 
-def metric_sources(config: dict, experiment: str, protocol: str) -> list[str]:
-    """The training jobs whose outputs hold an experiment's rows under a protocol, in run order."""
-    return [job for (p, job), spec in training_jobs(config).items() if p == protocol and experiment in spec["experiments"]]
+def metric_sources(jobs: dict[tuple[str, str], dict], experiment: str, protocol: str) -> list[str]:
+    """Of ``training_jobs``, those whose outputs hold an experiment's rows under a protocol, in run order."""
+    return [job for (p, job), spec in jobs.items() if p == protocol and experiment in spec["experiments"]]

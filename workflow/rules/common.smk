@@ -60,12 +60,11 @@ def all_targets():
 def curves_of(experiment):
     """The training tables that hold an experiment's curves under the protocol its final fit chooses epochs on."""
     protocol = config["final"]["choose_epochs_on"]
-    return [f"results/metrics/{protocol}/{job}.parquet" for job in metric_sources(config, experiment, protocol)]
+    return [f"results/metrics/{protocol}/{job}.parquet" for job in metric_sources(TRAINING, experiment, protocol)]
 
 
 def job_config(experiments, protocol):
     """The part of the config a training job depends on, passed as its params (a change reruns it)."""
-    experiments = [experiments] if isinstance(experiments, str) else experiments
     sections = {
         "seed": config["seed"],
         "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},

@@ -10,7 +10,7 @@ rule final_fit:
     output:
         "results/final/{experiment}.parquet",
     params:
-        config=lambda w: job_config(w.experiment, None),
+        config=lambda w: job_config([w.experiment], None),
         experiment="{experiment}",
         fit="final",
         epochs=None,
@@ -37,7 +37,7 @@ rule book_3_5_check:
     output:
         "results/final/book_3_5.parquet",
     params:
-        config=lambda w: job_config(config["final"]["book_3_5"]["experiment"], None),
+        config=lambda w: job_config([config["final"]["book_3_5"]["experiment"]], None),
         experiment=config["final"]["book_3_5"]["experiment"],
         fit="book_3_5",
         epochs=config["final"]["book_3_5"]["epochs"],

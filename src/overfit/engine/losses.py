@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 KERAS_EPSILON = 1e-7
 
@@ -26,11 +27,14 @@ def correct(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return (jax.nn.sigmoid(logits) > 0.5).astype(jnp.float32) == labels
 
 
-def kernel_penalty(kernel: jax.Array, l1: float, l2: float) -> jax.Array:
-    """Keras' regularizers.l1_l2: l1 * sum|w| + l2 * sum w² (added to the loss, not weight decay)."""
+def kernel_penalty(kernel: jax.Array, l1, l2, axis=None) -> jax.Array:
+    """Keras' regularizers.l1_l2: l1 * sum|w| + l2 * sum w² (added to the loss, not weight decay).
+
+    ``axis``: the axes to sum; the others index the models of a stack, with ``l1`` and ``l2`` one per model.
+    """
     penalty = jnp.zeros((), kernel.dtype)
-    if l1:
-        penalty += l1 * jnp.sum(jnp.abs(kernel))
-    if l2:
-        penalty += l2 * jnp.sum(jnp.square(kernel))
+    if np.any(l1):
+        penalty += l1 * jnp.sum(jnp.abs(kernel), axis=axis)
+    if np.any(l2):
+        penalty += l2 * jnp.sum(jnp.square(kernel), axis=axis)
     return penalty

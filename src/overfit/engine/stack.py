@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from overfit.engine.losses import kernel_penalty
 from overfit.engine.model import MLP, ModelSpec
 
 
@@ -83,13 +84,8 @@ def penalties(group: Group, params: dict) -> jax.Array:
     l2 = np.array([spec.l2 for spec in group.specs], np.float32)
     total = jnp.zeros(len(group.specs), jnp.float32)
     for i in range(len(group.hidden)):
-        if not (l1[:, i].any() or l2[:, i].any()):
-            continue
         kernel = params["kernels"][i]
         if i == 0:  # (vocabulary, members × width) → (members, vocabulary, width)
             kernel = kernel.reshape(kernel.shape[0], len(group.specs), -1).transpose(1, 0, 2)
-        if l1[:, i].any():
-            total += l1[:, i] * jnp.sum(jnp.abs(kernel), axis=(1, 2))
-        if l2[:, i].any():
-            total += l2[:, i] * jnp.sum(jnp.square(kernel), axis=(1, 2))
+        total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
     return total

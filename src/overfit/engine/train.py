@@ -174,17 +174,18 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
     run's ``train_size`` and ``validation_size`` (rows), which the claims'
     intervals and steps per epoch are computed from.
     """
-    return train_stack((spec,), runs, training, splits, trainer=trainer)[0]
+    return train_stack((spec,), runs, training, splits, trainer=trainer, names=("model",))[0]
 
 
 def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: TrainingSpec,
                 splits: dict[str, SparseReviews], trainer: Trainer | None = None,
-                names: tuple[str, ...] | None = None, padded_like: list[Run] | None = None) -> list[list[dict]]:
+                names: tuple[str, ...] | None = None, train_only: list[int] | None = None) -> list[list[dict]]:
     """Train every run of every model in ``specs`` (a stack: each run trains all of them on its batches).
 
     Returns one list of rows per model, each as ``train_models`` returns them.
-    ``padded_like``: size the padded batches for these runs (a superset of
-    ``runs``), so that a part of a protocol computes exactly what the whole does.
+    ``train_only``: train only these of ``runs`` (a part of a protocol, for a
+    cluster); batches are padded for all of them, so a part computes exactly
+    what the whole does.
     """
     trainer = trainer or Trainer(specs, training)
     names = names or tuple(f"model {i + 1}" for i in range(len(specs)))
@@ -193,12 +194,17 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
               for name in {"train", *(run.fold.validation_split for run in runs)}}
     epoch_batches = [shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size) for run in runs]
     eval_chunks = [batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size) for run in runs]
-    train_slots, eval_slots = padded_slots(padded_like or runs, training, device)
+    # the largest batch of any run, rounded up: every call compiles once
+    train_slots = round_up(max(max_slots(b, device["train"].host_lengths) for batches in epoch_batches for b in batches))
+    eval_slots = round_up(max(max_slots(c, device[run.fold.validation_split].host_lengths)
+                              for c, run in zip(eval_chunks, runs)))
     epoch_inputs = EpochInputs(splits["train"], device["train"].host_lengths, specs[0].input_dim, train_slots, trainer.csr)
 
+    chosen = range(len(runs)) if train_only is None else train_only
     rows = [[] for _ in specs]
-    progress = Progress(len(runs), training.epochs, names)
-    for index, (run, batches, chunks) in enumerate(zip(runs, epoch_batches, eval_chunks)):
+    progress = Progress(len(chosen), training.epochs, names)
+    for index, i in enumerate(chosen):
+        run, batches, chunks = runs[i], epoch_batches[i], eval_chunks[i]
         params, opt_state = trainer.init(run.init_seed)
         arrays, eval_arrays = device["train"].arrays(), device[run.fold.validation_split].arrays()
         base_key = jax.random.key(run.shuffle_seed)
@@ -227,16 +233,6 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
     return rows
 
 
-def padded_slots(runs: list[Run], training: TrainingSpec, device: dict[str, DeviceSplit]) -> tuple[int, int]:
-    """Slots of the padded training and evaluation batches: the largest batch of any run, rounded up."""
-    lengths = device["train"].host_lengths
-    train = max(max_slots(b, lengths) for run in runs
-                for b in shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size))
-    evaluation = max(max_slots(batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size),
-                               device[run.fold.validation_split].host_lengths) for run in runs)
-    return round_up(train), round_up(evaluation)
-
-
 class Progress:
     """One log line per run-epoch: where the job stands and about how long it has left.
 
@@ -259,15 +255,11 @@ class Progress:
         seconds, self.last = now - self.last, now
         left = (now - self.start) / self.done * (self.total - self.done)
         where = ", ".join(f"{k} {v}" for k, v in run.labels.items() if k != "protocol")
-        if len(self.names) == 1:
-            shown = f"loss {train_metrics[0, 0]:.4f}" if alive[0] else "diverged"
-            if evaluation is not None and alive[0]:
-                shown += f", {run.evaluation_name} loss {evaluation[0, 0]:.4f}"
-        else:  # a stack: each model's training / evaluation loss, compactly
-            heading = "loss" if evaluation is None else f"loss / {run.evaluation_name} loss"
-            shown = heading + " " + ", ".join(
-                f"{name} " + (f"{train_metrics[m, 0]:.3f}" + ("" if evaluation is None else f"/{evaluation[m, 0]:.3f}")
-                              if alive[m] else "diverged") for m, name in enumerate(self.names))
+        # each model's training (/ evaluation) loss: one model, or every model of a stack
+        heading = "loss" if evaluation is None else f"loss / {run.evaluation_name} loss"
+        shown = heading + " " + ", ".join(
+            f"{name} " + (f"{train_metrics[m, 0]:.4f}" + ("" if evaluation is None else f"/{evaluation[m, 0]:.4f}")
+                          if alive[m] else "diverged") for m, name in enumerate(self.names))
         log.info("model %d/%d (%s) epoch %d/%d: %s; %.2f s; job %d%% done, about %s left",
                  index + 1, self.runs, where, epoch, self.epochs, shown, seconds,
                  100 * self.done // max(self.total, 1), _duration(left), extra={"progress": True})

@@ -33,12 +33,12 @@ def train(job) -> None:
     config, protocol, names = job.params.config, job.wildcards.protocol, job.params.experiments
     splits = _load_imdb(job)
     specs = [experiments.experiment(config, name) for name in names]
-    every = experiments.protocol_runs(config, protocol, len(splits["train"]), len(splits["test"]), splits["train"].movie_id)
-    runs = [every[i] for i in job.params.runs]
-    log.info("%s: %s, %d of its %d models, each %s, %d epochs", protocol, ", ".join(names), len(runs), len(every),
-             "stacked (one shared step)" if len(names) > 1 else f"{specs[0].model.hidden}", specs[0].training.epochs)
+    runs = experiments.protocol_runs(config, protocol, len(splits["train"]), len(splits["test"]), splits["train"].movie_id)
+    log.info("%s: %s, %d of its %d models, each %s, %d epochs", protocol, ", ".join(names), len(job.params.runs),
+             len(runs), "stacked (one shared step)" if len(names) > 1 else f"{specs[0].model.hidden}",
+             specs[0].training.epochs)
     tables = train_stack(tuple(s.model for s in specs), runs, specs[0].training, splits, names=tuple(names),
-                         padded_like=every)
+                         train_only=list(job.params.runs))
     _write_table([{"experiment": name, **row} for name, rows in zip(names, tables) for row in rows], job.output[0])
 
 
