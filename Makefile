@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: reproduce test seed-check
+.PHONY: reproduce reproduce-full test seed-check
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ reproduce: $(STAMP)
 	    echo "could unlock. If none runs, lift the lock and start again (finished jobs are kept):"; \
 	    echo "  $(VENV)/bin/snakemake --unlock && make reproduce"; \
 	  fi; exit $$status; }
+	@echo "report: $(CURDIR)/results/report.html"
+
+# The `full` switch: the same run with the finer sweep grids of config/full.yaml merged over
+# config/config.yaml (after `make reproduce`, only the points it adds train; README for its cost).
+reproduce-full: $(STAMP)
+	@$(VENV)/bin/python -m overfit.checks config/config.yaml config/full.yaml
+	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default --configfile config/full.yaml
 	@echo "report: $(CURDIR)/results/report.html"
 
 test: $(STAMP)

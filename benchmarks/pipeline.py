@@ -40,9 +40,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "results")
     args = parser.parse_args()
+    from overfit import sweeps
     from overfit.data import imdb
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    entries = sweeps.entries(config)  # the experiments and the sweeps' points
     ids, distinct = review_stats(imdb.load_split(args.results / "data" / "imdb" / "train.npz"))
     rates = machine_rates()
     log = max((args.results.parent / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
@@ -60,9 +62,9 @@ def main() -> None:
         elif stage.parts[0] == "final_fit":
             table = args.results / "final" / f"{name}.parquet"
         floor, kind = seconds, "measured"
-        if table is not None and table.exists():
-            work = trained_work(pd.read_parquet(table).dropna(subset=["value"]))
-            floor = sum(model_epoch_floor(config["experiments"][w.experiment]["hidden"], w.train_size,
+        work = None if table is None or not table.exists() else trained_work(pd.read_parquet(table).dropna(subset=["value"]))
+        if work is not None and set(work.experiment) <= set(entries):  # (a point since edited away counts as measured)
+            floor = sum(model_epoch_floor(entries[w.experiment]["hidden"], w.train_size,
                                           w.validation_size * w.evaluations / max(w.epochs, 1), ids, distinct, rates)
                         * w.epochs for w in work.itertuples())
             kind = "floor"

@@ -46,6 +46,14 @@ CASES = {
                                   ["protocols.holdout", "'validation_size' is a required property"]),
     "a role naming nothing": (lambda c: c["roles"].update(reference="orignal"),
                               ["roles.reference: 'orignal' is not an experiment", "original"]),
+    "a sweep's axis misspelt": (lambda c: c["sweeps"]["l2_strength"]["grid"].update(l3=[0.1]),
+                                ["sweeps.l2_strength.grid", "'l3' was unexpected"]),
+    "a sweep's values not a list": (lambda c: c["sweeps"]["l2_strength"]["grid"].update(l2=0.1),
+                                    ["sweeps.l2_strength.grid.l2", "0.1 is not of type 'array'"]),
+    "a sweep on a protocol that is not there": (lambda c: c["sweeps"]["l2_strength"].update(protocol="kfold_by_film"),
+                                                ["sweeps.l2_strength.protocol: 'kfold_by_film' is not a protocol"]),
+    "a sweep role naming nothing": (lambda c: c["roles"].update(capacity_map="capacty"),
+                                    ["roles.capacity_map: 'capacty' is not a sweep", "capacity"]),
 }
 
 

@@ -79,7 +79,20 @@ def test_the_whole_pipeline_runs_on_tiny_data(finished):
     assert {"holdout", "book", "kfold_by_movie"} <= set(claims.protocol)
     assert set(pd.read_csv(results / "movie_leak.csv").experiment) == {"original", "smaller", "l2", "dropout"}
 
+    # the sweeps: each point trained on the first repeat's two folds; included experiments on the same runs
+    table = pd.read_csv(results / "sweeps.csv")
+    capacity = table[table.sweep == "capacity"]
+    assert list(capacity.experiment) == ["capacity-width_2-depth_1", "capacity-width_8-depth_1", "capacity-width_8-depth_3",
+                                         "smaller", "original"]
+    assert (table.runs == 2).all() and list(capacity.included) == [False] * 3 + [True] * 2
+    sizes = table[table.sweep == "data_size"].set_index("experiment").train_reviews
+    assert sizes["data_size-train_size_4"] == 4 and sizes["data_size-train_size_8"] == 8 and sizes["original"] > 8
+    points = metrics[metrics.experiment == "capacity-width_8-depth_3"]
+    assert set(points.protocol) == {"kfold_by_movie"} and set(points["repeat"]) == {0}
+    assert claims.set_index("id").loc["4d", "verdict"] != "not run" and claims.set_index("id").loc["5e", "verdict"] != "not run"
+
     page = (results / "report.html").read_text()
+    assert "Sweeps: curves, not points" in page and "capacity-width_8-depth_3" in page
     assert page.count("data:image/png;base64,") == len(list((results / "figures").glob("*.png"))) >= 10
     assert "Claims of the chapter" in page and "The movie leak" in page and "seed by seed" in page
     runs = re.search(r"<tr><td>runaway</td><td>kfold_by_movie</td><td class=num>(\d+)</td><td class=num>(\d+)</td>", page)
@@ -116,6 +129,19 @@ def test_editing_one_experiment_reruns_only_its_jobs(finished):
     # are rewritten (with the same numbers for the others)
     assert counts.get("train") == "3" and counts.get("final_fit") == "4", result.stdout
     assert "prepare_imdb" not in counts and "book_3_5_check" not in counts
+
+
+def test_editing_one_sweep_value_trains_only_the_point_it_makes(finished):
+    settings = yaml.safe_load(finished["config"].read_text())
+    edited = finished["dir"].parent / "edited_sweep.yaml"
+    settings["sweeps"]["capacity"]["grid"][0]["width"] = [2, 4]  # 8 → 4
+    edited.write_text(yaml.safe_dump(settings, sort_keys=False))
+    result = run_snakemake(finished["dir"], "--configfile", str(edited), "-n", "--cores", "2",
+                           mirror=finished["mirror"], snakefile=finished["repo"] / "Snakefile")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = job_blocks(result.stdout)
+    assert [log for log, job in jobs.items() if job["rule"] == "train"] == ["logs/train/kfold_by_movie/capacity-width_4-depth_1.log"]
+    assert not any(job["rule"] == "final_fit" for job in jobs.values())  # a point has no final fit
 
 
 def job_blocks(output: str) -> dict[str, dict]:
@@ -180,7 +206,11 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
     ("overfit.report.leak", {"movie_leak", "report"}),  # its job, and the page that shows its table
     # nothing trains on Fashion-MNIST yet; the report shows the job's time (provenance)
     ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "report"}),
-    ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "figure", "report"}),
+    ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
+                              "report"}),
+    # the folds are drawn once per protocol; every training job of it reads them
+    ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
+                           "figure", "report"}),
 ])
 def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
     jobs = rerun_after_editing(finished, module)

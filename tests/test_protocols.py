@@ -7,6 +7,11 @@ from overfit.errors import ConfigError
 from overfit.seeds import stable_seed
 
 
+def runs_of(config, protocol, n_train, n_test, movies):
+    """The protocol's runs on its folds, as a training job gets them (the folds drawn by the folds job)."""
+    return experiments.protocol_runs(config, protocol, protocols.protocol_folds(config, protocol, n_train, n_test, movies))
+
+
 def test_book_protocol_validates_on_the_test_set():
     (fold,) = protocols.test_as_validation(25, 10)
     assert fold.validation_split == "test" and len(fold.train_rows) == 25 and len(fold.validation_rows) == 10
@@ -60,25 +65,25 @@ def test_experiment_inherits_training_defaults_and_overrides(base_config):
 
 
 def test_runs_are_paired_across_experiments_and_folds_differ(base_config):
-    runs = experiments.protocol_runs(base_config, "kfold", 100, 100, np.zeros(100))
+    runs = runs_of(base_config, "kfold", 100, 100, np.zeros(100))
     assert len(runs) == 12
     assert len({r.init_seed for r in runs}) == 12 and len({r.shuffle_seed for r in runs}) == 12
-    again = experiments.protocol_runs(base_config, "kfold", 100, 100, np.zeros(100))
+    again = runs_of(base_config, "kfold", 100, 100, np.zeros(100))
     assert [r.shuffle_seed for r in runs] == [r.shuffle_seed for r in again]
 
 
 def test_book_protocol_seeds_are_independent_runs_on_one_split(base_config):
-    runs = experiments.protocol_runs(base_config, "book", 100, 50, np.zeros(100))
+    runs = runs_of(base_config, "book", 100, 50, np.zeros(100))
     assert [r.labels["seed"] for r in runs] == [0, 1, 2, 3, 4]
     assert len({r.init_seed for r in runs}) == 5 and all(len(r.fold.validation_rows) == 50 for r in runs)
     # seed 0 keeps the seed a one-seed protocol had: adding seeds does not redraw the first run
     one = dict(base_config, protocols={"book": {"kind": "test_as_validation"}})
-    assert experiments.protocol_runs(one, "book", 100, 50, np.zeros(100))[0].init_seed == runs[0].init_seed
+    assert runs_of(one, "book", 100, 50, np.zeros(100))[0].init_seed == runs[0].init_seed
 
 
 def test_grouped_folds_keep_every_movie_on_one_side(base_config):
     movies = np.repeat(np.arange(40), 5)
-    for run in experiments.protocol_runs(base_config, "kfold_by_movie", 200, 50, movies):
+    for run in runs_of(base_config, "kfold_by_movie", 200, 50, movies):
         assert not set(movies[run.fold.train_rows]) & set(movies[run.fold.validation_rows])
 
 
@@ -100,6 +105,7 @@ def test_check_config_refuses_roles_and_protocol_lists_that_name_nothing(base_co
 
     config = copy.deepcopy(base_config)
     config["experiments"]["reference"] = config["experiments"].pop("original")  # renamed, its role not updated
+    config.pop("sweeps")  # (whose bases would name it first)
     for entry in config["protocols"].values():
         entry["experiments"] = ["reference" if n == "original" else n for n in entry.get("experiments", config["experiments"])]
     config["final"]["book_3_5"]["experiment"] = "reference"
@@ -150,16 +156,45 @@ def test_more_folds_than_reviews_or_movies_is_a_config_error_not_a_traceback():
 
 @pytest.mark.parametrize("per_job", [0, 4, 5])
 def test_the_training_jobs_cover_every_run_of_every_experiment_once(base_config, per_job):
-    """Stacks and wide parts (overfit.grid, read by Snakemake) against the runs the jobs really build."""
+    """Stacks, wide parts and sweep points (overfit.grid, read by Snakemake) against the runs the jobs really build."""
+    from overfit import sweeps
     from overfit.grid import protocol_experiments, training_jobs
 
     config = dict(base_config, wide_models_per_job=per_job)
+    points = sweeps.points(config)
     movies = np.repeat(np.arange(500), 50)
     for protocol in config["protocols"]:
-        runs = experiments.protocol_runs(config, protocol, 25000, 25000, movies)
+        runs = runs_of(config, protocol, 25000, 25000, movies)
         covered = {}
         for (p, _), job in training_jobs(config).items():
             for name in job["experiments"] if p == protocol else []:
                 covered.setdefault(name, []).extend(job["runs"])
-        assert set(covered) == set(protocol_experiments(config, protocol))
-        assert all(sorted(r) == list(range(len(runs))) for r in covered.values()), (protocol, covered)
+        swept = {n for n, point in points.items() if point.protocol == protocol}
+        assert set(covered) == set(protocol_experiments(config, protocol)) | swept
+        for name, indices in covered.items():
+            if name in swept:  # a point trains the first repeat's runs (repeats: 1), once each
+                assert sorted(indices) == [i for i, run in enumerate(runs) if run.fold.repeat == 0], name
+            else:
+                assert sorted(indices) == list(range(len(runs))), (protocol, name)
+
+
+def test_folds_written_by_the_folds_job_read_back_the_same(tmp_path):
+    folds = protocols.kfold_splits(50, 5, 2, seed=3) + protocols.test_as_validation(50, 20)
+    protocols.save_folds(folds, tmp_path / "folds.npz")
+    again = protocols.load_folds(tmp_path / "folds.npz")
+    assert [(f.repeat, f.fold, f.validation_split) for f in again] == [(f.repeat, f.fold, f.validation_split) for f in folds]
+    for a, b in zip(folds, again):
+        assert np.array_equal(a.train_rows, b.train_rows) and np.array_equal(a.validation_rows, b.validation_rows)
+
+
+def test_shuffled_labels_move_only_the_chosen_training_rows_and_keep_the_balance():
+    labels = np.tile([0.0, 1.0], 500)
+    train = np.arange(200, 1000)
+    noisy = protocols.shuffled_labels(labels, train, 0.5, seed=1)
+    assert np.array_equal(noisy[:200], labels[:200])  # rows outside training (validation) keep their labels
+    assert noisy[train].sum() == labels[train].sum()  # a permutation: the class balance stays
+    changed = np.mean(noisy[train] != labels[train])
+    assert 0.15 < changed < 0.35  # half the rows shuffled, of which about half land on the other label
+    assert np.array_equal(protocols.shuffled_labels(labels, train, 0.0, seed=1), labels)
+    full = protocols.shuffled_labels(labels, train, 1.0, seed=1)
+    assert 0.4 < np.mean(full[train] != labels[train]) < 0.6

@@ -10,6 +10,7 @@ import yaml
 from conftest import REPO
 from overfit import chapter as chapter_roles
 from overfit.report import catalog, claims, html, leak, tables
+from overfit.report.sweeps import sweep_table
 
 EPOCHS = np.arange(1, 21)
 CHAPTER = chapter_roles.load(REPO / "config" / "chapter.yaml")
@@ -29,25 +30,58 @@ SETTINGS = {  # best epoch, floor, slope after, noise, training-loss decay per e
     "dropout": (5, 0.25, 0.010, 0.002, 0.85),
 }
 HIDDEN = {"smaller": [4, 4], "original": [16, 16], "bigger": [512, 512], "l2": [16, 16], "dropout": [16, 16]}
+# the sweeps' points (config()'s `sweeps:`), curves that make the sweep claims hold
+POINTS = {
+    "cap-width_2": (8, 0.31, 0.002, 0.002, 0.95),  # fewer parameters than smaller: slower fit, smaller gap
+    "cap-width_64": (2, 0.28, 0.045, 0.002, 0.3),  # between original and bigger
+    "l2s-l2_0.0001": (4, 0.28, 0.020, 0.002, 0.8),  # the rise after the minimum falls as λ grows …
+    "l2s-l2_0.01": (6, 0.28, 0.001, 0.002, 0.8),
+    "l1s-l1_0.0001": (4, 0.28, 0.020, 0.002, 0.8),
+    "l1s-l1_0.01": (6, 0.28, 0.002, 0.002, 0.8),
+    "drop-dropout_0.3": (4, 0.27, 0.020, 0.002, 0.8),  # … and as the dropout rate grows
+    "drop-dropout_0.7": (6, 0.27, 0.002, 0.002, 0.9),
+    "data-train_size_500": (4, 0.50, 0.010, 0.002, 0.5),  # less data, a worse best model
+    "data-train_size_2000": (4, 0.37, 0.015, 0.002, 0.6),
+    "decay-weight_decay_0.002": (4, 0.28, 0.005, 0.002, 0.8),  # as l2 does
+    "mem-width_512-label_noise_1": (1, 0.70, 0.100, 0.002, 0.01),  # memorizes: accuracy rows below
+}
+SWEEPS = {
+    "cap": {"base": "original", "protocol": "kfold", "grid": {"width": [2, 64]}, "include": ["smaller", "original", "bigger"]},
+    "l2s": {"base": "original", "protocol": "kfold", "grid": {"l2": [0.0001, 0.01]}, "include": ["original", "l2"]},
+    "l1s": {"base": "original", "protocol": "kfold", "grid": {"l1": [0.0001, 0.01]}, "include": ["original"]},
+    "drop": {"base": "original", "protocol": "kfold", "grid": {"dropout": [0.3, 0.7]}, "include": ["original", "dropout"]},
+    "data": {"base": "original", "protocol": "kfold", "grid": {"train_size": [500, 2000]}, "include": ["original"]},
+    "decay": {"base": "original", "protocol": "kfold", "grid": {"weight_decay": [0.002]}},
+    "mem": {"base": "original", "protocol": "kfold", "grid": {"width": [512], "label_noise": [1]}},
+}
 
 
 def config(protocols=("kfold", "book")) -> dict:
     return {
         "seed": 0, "data": {"imdb": {"num_words": 10000}},
         "training": {"edition": 1, "epochs": 20, "batch_size": 512, "learning_rate": 0.001, "loss": "keras_clipped"},
-        "experiments": {name: {"hidden": HIDDEN[name]} for name in SETTINGS},
+        "experiments": {name: {"hidden": HIDDEN[name], **({"regularizer": {"l2": 0.001}} if name == "l2" else {}),
+                               **({"dropout": 0.5} if name == "dropout" else {})} for name in SETTINGS},
+        "sweeps": copy.deepcopy(SWEEPS),
         "protocols": {"kfold": {"kind": "grouped_kfold", "folds": 4, "repeats": 2},
                       "random": {"kind": "kfold", "folds": 4, "repeats": 2},
                       "book": {"kind": "test_as_validation", "seeds": 5},
                       "holdout": {"kind": "holdout", "validation_size": 10000, "seeds": 5}},
         "roles": {"reference": "original", "smaller": "smaller", "bigger": "bigger", "l2": "l2", "dropout": "dropout",
                   "capacity": ["bigger", "smaller", "original"],  # any order: sorted by parameters
-                  "book_4_4": "book", "book_3_5": "holdout", "folded": "kfold", "random_folds": "random"},
+                  "book_4_4": "book", "book_3_5": "holdout", "folded": "kfold", "random_folds": "random",
+                  "capacity_map": "cap", "l2_strength": "l2s", "l1_strength": "l1s", "dropout_rate": "drop",
+                  "data_size": "data", "decoupled_decay": "decay-weight_decay_0.002",
+                  "memorizer": "mem-width_512-label_noise_1"},
         "final": {"seeds": 3, "choose_epochs_on": "kfold", "book_3_5": {"experiment": "original", "epochs": 4}},
     }
 
 
-def synthetic_metrics(settings=SETTINGS, runs=8, seed=0, protocol="kfold", shift=0.0) -> pd.DataFrame:
+def synthetic_metrics(settings=None, runs=8, seed=0, protocol="kfold", shift=0.0, memorized=0.5) -> pd.DataFrame:
+    """Curves of ``settings`` (default: the experiments, and under kfold the sweeps' points too); the memorizer
+    also gets accuracy rows: training 0.99, validation ``memorized``."""
+    if settings is None:
+        settings = {**SETTINGS, **(POINTS if protocol == "kfold" else {})}
     rng = np.random.default_rng(seed)
     folded = protocol in ("kfold", "random")
     sizes = (18750, 6250) if folded else (25000, 25000) if protocol == "book" else (15000, 10000)
@@ -59,9 +93,12 @@ def synthetic_metrics(settings=SETTINGS, runs=8, seed=0, protocol="kfold", shift
             labels = dict(repeat=run // 4, fold=run % 4, seed=0) if folded else dict(repeat=0, fold=0, seed=run)
             for split, values in (("validation", validation), ("train", training)):
                 for epoch, value in zip(EPOCHS, values):
-                    for metric in ("loss", "data_loss"):
+                    values = {"loss": value, "data_loss": value}
+                    if name.startswith("mem"):
+                        values["acc"] = 0.99 if split == "train" else memorized + rng.normal(0, 0.005)
+                    for metric, v in values.items():
                         rows.append(dict(experiment=name, protocol=protocol, **labels, epoch=epoch, split=split,
-                                         metric=metric, value=value, diverged=False, train_size=sizes[0],
+                                         metric=metric, value=v, diverged=False, train_size=sizes[0],
                                          validation_size=sizes[1]))
     return pd.DataFrame(rows)
 
@@ -84,14 +121,17 @@ def test_claims_hold_where_the_data_say_so():
 
 
 def test_claims_fail_where_the_data_contradict_them():
-    reversed_settings = dict(SETTINGS)
+    reversed_settings = {**SETTINGS, **POINTS}
     reversed_settings["smaller"] = (2, 0.30, 0.050, 0.002, 0.001)  # overfits earlier and faster; fits fastest
     reversed_settings["bigger"] = (9, 0.29, 0.005, 0.0, 0.9)  # smooth, late, barely fits: capacity trends reversed
     reversed_settings["l2"] = (4, 0.29, 0.060, 0.002, 0.4)  # overfits more
     reversed_settings["dropout"] = (4, 0.35, 0.040, 0.002, 0.5)  # worse everywhere
-    table = claims.compute_claims(synthetic_metrics(reversed_settings), scores(0.80), config(), CHAPTER)
+    reversed_settings["l2s-l2_0.01"] = (2, 0.28, 0.080, 0.002, 0.8)  # the strongest penalty overfits most
+    reversed_settings["l2s-l2_0.0001"] = (2, 0.28, 0.060, 0.002, 0.8)
+    reversed_settings["decay-weight_decay_0.002"] = (4, 0.28, 0.030, 0.002, 0.8)  # overfits as if undecayed
+    table = claims.compute_claims(synthetic_metrics(reversed_settings, memorized=0.8), scores(0.80), config(), CHAPTER)
     result = verdicts(table)
-    for claim in ("1b", "2a", "2b", "3a", "3b", "3c", "4a", "4b", "5a", "6a", "6b"):
+    for claim in ("1b", "2a", "2b", "3a", "3b", "3c", "4a", "4b", "5a", "5c", "5f", "6a", "6b", "9b"):
         assert result[claim] == "does not hold", (claim, table.set_index("id").loc[claim].to_dict())
 
 
@@ -143,6 +183,9 @@ def test_renamed_roles_are_followed_and_missing_ones_say_why():
     metrics = synthetic_metrics().replace({"experiment": {"original": "reference_16"}})
     settings = config()
     settings["experiments"]["reference_16"] = settings["experiments"].pop("original")
+    for sweep in settings["sweeps"].values():  # the sweeps follow the rename
+        sweep["base"] = "reference_16"
+        sweep["include"] = ["reference_16" if n == "original" else n for n in sweep.get("include", [])]
     settings["roles"]["reference"] = "reference_16"
     settings["roles"]["capacity"] = ["smaller", "reference_16", "bigger"]
     assert set(verdicts(claims.compute_claims(metrics, scores(), settings, CHAPTER)).values()) == {"holds"}
@@ -252,8 +295,9 @@ def test_page_is_self_contained_with_a_summary_and_contents(tmp_path):
     settings = config()
     specs = {s.name: s for s in catalog.figure_specs(settings, CHAPTER)}
     paths = []
-    for name in ("folded_bigger_validation", "book_4_4_smaller_validation", "movie_leak"):
-        figures.save(figures.draw(specs[name], metrics, tables.book_histories()), tmp_path / f"{name}.png")
+    swept = sweep_table(metrics, settings)
+    for name in ("folded_bigger_validation", "book_4_4_smaller_validation", "movie_leak", "sweep_cap", "sweep_mem"):
+        figures.save(figures.draw(specs[name], metrics, tables.book_histories(), swept), tmp_path / f"{name}.png")
         paths.append((specs[name], tmp_path / f"{name}.png"))
     final = pd.concat([scores(), scores().assign(fit="final", experiment="l2")])
     table = claims.compute_claims(metrics, scores(), settings, CHAPTER)
@@ -264,8 +308,9 @@ def test_page_is_self_contained_with_a_summary_and_contents(tmp_path):
                      provenance={"code_version": "abc", "versions": {"jax": "1"}, "reviews_sha256": "f" * 64,
                                  "config": yaml.safe_dump(settings)},
                      jobs=pd.DataFrame({"job": ["train/original/kfold"], "seconds": [12.0], "max_rss_mb": [600.0]}),
-                     config=settings)
-    assert page.count("data:image/png;base64,") == 3 and ">nan<" not in page
+                     config=settings, sweeps=swept)
+    assert page.count("data:image/png;base64,") == 5 and ">nan<" not in page
+    assert "Sweeps: curves, not points" in page and "cap-width_64" in page and "href='#fig-sweep_cap'" in page
     assert "<script" not in page and "src=\"http" not in page and "<link" not in page
     assert "<td class='holds'>holds</td>" in page and "train/original/kfold" in page
     assert 'href="#claims"' in page and 'href="#movie-leak"' in page and "href='#fig-movie_leak'" not in page

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from overfit import sweeps
 from overfit.errors import ConfigError
 from overfit.files import load_yaml
 from overfit.grid import parameter_count
 
 # Roles an experiment (or a list of experiments) plays, and roles a protocol plays.
-EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity")
+EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer")
+# Roles a sweep plays (config ``sweeps:``): a curve of experiments, ordered by overfit.report.sweeps.ordered.
+SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size")
 PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds")
 FIT_STATISTICS = ("test_acc", "test_loss", "test_data_loss")  # columns of results/test_scores.csv
 
@@ -32,8 +35,8 @@ def role(config: dict, name: str) -> str | list[str] | None:
 
 def by_capacity(config: dict, names: list[str]) -> list[str]:
     """Experiments ordered by their number of parameters (the capacity role's order is derived, not declared)."""
-    input_dim = config["data"]["imdb"]["num_words"]
-    return sorted(names, key=lambda name: parameter_count(config["experiments"][name]["hidden"], input_dim))
+    input_dim, entries = config["data"]["imdb"]["num_words"], sweeps.entries(config)
+    return sorted(names, key=lambda name: parameter_count(entries[name]["hidden"], input_dim))
 
 
 def check_roles(config: dict) -> None:
@@ -45,11 +48,16 @@ def check_roles(config: dict) -> None:
             missing = [n for n in names if n not in config["protocols"]]
             kind, have = "protocol", config["protocols"]
         elif name in EXPERIMENT_ROLES:
-            missing = [n for n in names if n not in config["experiments"]]
-            kind, have = "experiment", config["experiments"]
+            have = sweeps.entries(config)  # a sweep's point may play a role
+            missing = [n for n in names if n not in have]
+            kind = "experiment"
+        elif name in SWEEP_ROLES:
+            have = config.get("sweeps", {})
+            missing = [n for n in names if n not in have]
+            kind = "sweep"
         else:
             raise ConfigError(f"roles.{name}: not a role of the chapter (experiment roles: {', '.join(EXPERIMENT_ROLES)}; "
-                              f"protocol roles: {', '.join(PROTOCOL_ROLES)})")
+                              f"protocol roles: {', '.join(PROTOCOL_ROLES)}; sweep roles: {', '.join(SWEEP_ROLES)})")
         article = "an" if kind == "experiment" else "a"
         if missing:
             raise ConfigError(f"roles.{name}: {', '.join(map(repr, missing))} is not {article} {kind} of the config "
@@ -64,7 +72,8 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None) -> None:
         if row["id"] in seen:
             raise ConfigError(f"{where}: the id is used twice")
         seen.add(row["id"])
-        for name in [*row.get("of", []), *row.get("compare", []), *([row["trend"]] if "trend" in row else [])]:
+        for name in [*row.get("of", []), *row.get("compare", []),
+                     *([row["trend"]] if row.get("trend") not in (None, *SWEEP_ROLES) else [])]:
             if name not in EXPERIMENT_ROLES:
                 raise ConfigError(f"{where}: {name!r} is not an experiment role (have: {', '.join(EXPERIMENT_ROLES)})")
         for name in row.get("protocols", []):

@@ -3,7 +3,7 @@
 Also a command that checks a config file on its own, as ``make reproduce``
 does before it starts the pipeline:
 
-    python -m overfit.checks [config/config.yaml]
+    python -m overfit.checks [config/config.yaml [config/full.yaml …]]
 
 It reports a YAML syntax error with its file, line and column, a schema
 violation with the key path, the bad value and what is allowed, and every
@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from overfit import sweeps
 from overfit.chapter import check_roles
 from overfit.errors import ConfigError
 from overfit.experiments import experiment
@@ -78,17 +79,34 @@ def check_config(config: dict) -> None:
             experiment(config, name)
         except ValueError as exc:
             raise ConfigError(f"experiment {name!r}: {exc}") from exc
+    for name, point in sweeps.points(config).items():  # refuses a sweep that names nothing, or an unknown axis
+        try:
+            experiment(config, name, point.entry)
+        except ValueError as exc:
+            raise ConfigError(f"sweeps.{point.sweep}: the point {name!r}: {exc}") from exc
 
 
-def check_file(path: str | Path, schema: str | Path) -> dict:
-    """A config file checked as the Snakefile checks it: YAML, schema (with the key path), cross-references."""
+def merged(base: dict, override: dict) -> dict:
+    """``override`` over ``base`` as Snakemake merges a ``--configfile``: mappings key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def check_file(path: str | Path, schema: str | Path, *overrides: str | Path) -> dict:
+    """A config file (with ``overrides`` merged over it, as ``--configfile`` does) checked as the Snakefile checks
+    it: YAML, schema (with the key path), cross-references."""
     import jsonschema
 
     config = load_yaml(path)
+    for override in overrides:
+        config = merged(config, load_yaml(override))
     validator = jsonschema.Draft202012Validator(load_yaml(schema))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
-        error = errors[0]
+        # of a oneOf (a sweep's grid: one grid or a list of them), the error deepest in the config names the key
+        error = jsonschema.exceptions.best_match([errors[0]])
         key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: {key}: {error.message}")
     check_config(config)
@@ -97,13 +115,13 @@ def check_file(path: str | Path, schema: str | Path) -> dict:
 
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[2]
-    path = argv[0] if argv else "config/config.yaml"
+    path, *overrides = argv or ["config/config.yaml"]
     try:
-        check_file(path, root / "workflow" / "schemas" / "config.schema.yaml")
+        check_file(path, root / "workflow" / "schemas" / "config.schema.yaml", *overrides)
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(f"{path}: valid")
+    print(f"{' + '.join([path, *overrides])}: valid")
     return 0
 
 

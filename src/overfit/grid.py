@@ -5,6 +5,8 @@ Free of JAX: Snakemake and the report stage read it without the engine.
 
 from __future__ import annotations
 
+from overfit import sweeps
+
 
 def protocol_experiments(config: dict, protocol: str) -> list[str]:
     """The experiments a protocol trains: its ``experiments`` list, or every experiment."""
@@ -26,10 +28,14 @@ def is_wide(config: dict, hidden: list[int]) -> bool:
     return hidden[0] >= config.get("wide_from", WIDE_FROM)
 
 
-def protocol_models(config: dict, protocol: str) -> int:
-    """Models one experiment trains under the protocol: folds × repeats × seeds (a kind without folds has one)."""
+def protocol_models(config: dict, protocol: str, repeats: int | None = None) -> int:
+    """Models one experiment trains under the protocol: folds × repeats × seeds (a kind without folds has one).
+
+    ``repeats``: only the first so many repeats (a sweep's points); their runs come first in run order.
+    """
     entry = config["protocols"][protocol]
-    return entry.get("folds", 1) * entry.get("repeats", 1) * entry.get("seeds", 1)
+    used = entry.get("repeats", 1) if repeats is None else min(repeats, entry.get("repeats", 1))
+    return entry.get("folds", 1) * used * entry.get("seeds", 1)
 
 
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
@@ -40,6 +46,8 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     - A wide experiment is a job of its own, split into parts of at most
       ``wide_models_per_job`` runs (0: one part) so that a cluster can run the
       parts side by side: ``bigger_1024``, or ``bigger_1024.part1``….
+    - A sweep's point is a job of its own under the sweep's protocol (named as
+      the point), so that editing a grid value trains only the points it makes.
     """
     jobs = {}
     per_job = config.get("wide_models_per_job", 0)
@@ -59,6 +67,8 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
                 stacks.setdefault(settings, []).append(name)
         for i, members in enumerate(stacks.values()):
             jobs[protocol, "narrow" if i == 0 else f"narrow_{i + 1}"] = {"experiments": members, "runs": list(range(models))}
+    for name, point in sweeps.points(config).items():
+        jobs[point.protocol, name] = {"experiments": [name], "runs": list(range(protocol_models(config, point.protocol, point.repeats)))}
     return jobs
 
 

@@ -6,12 +6,13 @@ Keras' shuffled order; ``test``: the 25,000 test reviews).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, KFold
 
 from overfit.errors import ConfigError
+from overfit.files import atomic_path
 from overfit.seeds import stable_seed
 
 
@@ -49,6 +50,8 @@ def kfold_splits(n_train: int, folds: int, repeats: int, seed: int) -> list[Fold
     (already shuffled) training reviews. Each further repeat reshuffles
     before partitioning: the iterated K-fold with shuffling of section 4.2.
     """
+    from sklearn.model_selection import KFold  # here, not at the top: a training job reads its folds from a file
+
     if folds > n_train:
         raise ConfigError(f"a K-fold of {folds} folds needs at least {folds} training reviews; there are {n_train}: "
                           "lower the protocol's folds")
@@ -62,6 +65,8 @@ def kfold_splits(n_train: int, folds: int, repeats: int, seed: int) -> list[Fold
 
 def grouped_kfold_splits(groups: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
     """K-fold with all reviews of a movie on the same side, so validation never sees a training movie."""
+    from sklearn.model_selection import GroupKFold
+
     movies = len(np.unique(groups))
     if folds > movies:
         raise ConfigError(f"a grouped K-fold of {folds} folds needs at least {folds} movies; the training reviews have "
@@ -71,6 +76,26 @@ def grouped_kfold_splits(groups: np.ndarray, folds: int, repeats: int, seed: int
         splitter = GroupKFold(folds, shuffle=True, random_state=stable_seed(seed, "grouped_kfold", repeat))
         for fold, (train, validation) in enumerate(splitter.split(np.zeros(len(groups)), groups=groups)):
             out.append(Fold(repeat, fold, train, "train", validation))
+    return out
+
+
+def nested_subset(fold: Fold, size: int, seed: int) -> Fold:
+    """The fold with ``size`` of its training rows: the first ``size`` of one random order of them, so a smaller
+    subset is part of every larger one (a learning curve adds data, it does not redraw it)."""
+    if not 0 < size <= len(fold.train_rows):
+        raise ConfigError(f"train_size {size} does not fit a fold of {len(fold.train_rows)} training reviews: use 1 to "
+                          f"{len(fold.train_rows)}")
+    order = np.random.default_rng(seed).permutation(len(fold.train_rows))
+    return dataclasses.replace(fold, train_rows=np.sort(fold.train_rows[order[:size]]))
+
+
+def shuffled_labels(labels: np.ndarray, rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """``labels`` (float32) with those of ``fraction`` of ``rows`` permuted among themselves (the 2nd edition's
+    shuffled labels at 1.0): the class balance stays, and what the model can learn of them is only memory."""
+    out = np.asarray(labels, np.float32).copy()
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(np.asarray(rows), size=int(round(fraction * len(rows))), replace=False)
+    out[chosen] = out[rng.permutation(chosen)]
     return out
 
 
@@ -87,6 +112,35 @@ def build_folds(protocol: dict, n_train: int, n_test: int, movie_ids: np.ndarray
     if kind == "grouped_kfold":
         return grouped_kfold_splits(movie_ids, protocol["folds"], protocol.get("repeats", 1), seed)
     raise ConfigError(f"unknown protocol kind {kind!r}")
+
+
+def protocol_folds(config: dict, protocol: str, n_train: int, n_test: int, movie_ids: np.ndarray) -> list[Fold]:
+    """A config protocol's folds (and repeats), as its kind draws them from the config's seed."""
+    if protocol not in config["protocols"]:
+        raise ConfigError(f"no protocol {protocol!r} in the config (have: {', '.join(config['protocols'])})")
+    return build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, config["seed"])
+
+
+def save_folds(folds: list[Fold], path) -> None:
+    """A protocol's folds as one .npz (each fold's rows concatenated, with offsets), written atomically."""
+    arrays = {"repeat": np.array([f.repeat for f in folds]), "fold": np.array([f.fold for f in folds]),
+              "validation_split": np.array([f.validation_split for f in folds])}
+    for side in ("train_rows", "validation_rows"):
+        rows = [np.asarray(getattr(f, side), np.int64) for f in folds]
+        arrays[side] = np.concatenate(rows)
+        arrays[f"{side}_offsets"] = np.cumsum([0, *map(len, rows)])
+    with atomic_path(path) as partial, open(partial, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def load_folds(path) -> list[Fold]:
+    with np.load(path) as data:
+        def rows(side, i):
+            offsets = data[f"{side}_offsets"]
+            return data[side][offsets[i]:offsets[i + 1]]
+
+        return [Fold(int(r), int(f), rows("train_rows", i), str(split), rows("validation_rows", i))
+                for i, (r, f, split) in enumerate(zip(data["repeat"], data["fold"], data["validation_split"]))]
 
 
 def _check_size(size: int, n_train: int) -> None:

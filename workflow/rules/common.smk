@@ -4,6 +4,7 @@ from pathlib import Path
 from overfit import resources
 from overfit.experiments import experiment as experiment_spec
 from overfit.grid import is_wide, metric_sources, training_jobs
+from overfit.sweeps import entries
 from overfit.imports import job_code
 from overfit.report.catalog import figure_specs
 from overfit.report.provenance import code_version
@@ -34,6 +35,8 @@ FASHION_MNIST_PREPARED = ["results/data/fashion_mnist/train.npz", "results/data/
 # The training jobs: for each protocol, a stack of its narrow experiments, and each wide experiment
 # (in parts on a cluster). Each protocol runs only the experiments it lists.
 TRAINING = training_jobs(config)
+# every experiment entry, written or a sweep's point (overfit.sweeps)
+ENTRIES = entries(config)
 TRAINED = [f"results/metrics/{p}/{job}.parquet" for p, job in TRAINING]
 FINAL = [*expand("results/final/{experiment}.parquet", experiment=config["experiments"]), "results/final/book_3_5.parquet"]
 
@@ -43,18 +46,21 @@ FIGURES = {spec.name: spec for spec in figure_specs(config, CHAPTER)}
 JOB_BENCHMARKS = [
     "results/benchmarks/data/prepare_imdb.tsv",
     "results/benchmarks/data/prepare_fashion_mnist.tsv",
+    *(f"results/benchmarks/data/folds/{p}.tsv" for p in sorted({p for p, _ in TRAINING})),
     *(f"results/benchmarks/train/{p}/{job}.tsv" for p, job in TRAINING),
     *expand("results/benchmarks/final_fit/{experiment}.tsv", experiment=config["experiments"]),
     "results/benchmarks/final_fit/book_3_5.tsv",
     "results/benchmarks/report/collect.tsv",
     "results/benchmarks/report/claims.tsv",
     "results/benchmarks/report/movie_leak.tsv",
+    "results/benchmarks/report/sweeps.tsv",
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
 
 def all_targets():
-    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/report.html"]
+    return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/sweeps.csv",
+            "results/report.html"]
 
 
 def curves_of(experiment):
@@ -69,7 +75,7 @@ def job_config(experiments, protocol):
         "seed": config["seed"],
         "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
         "training": config["training"],
-        "experiments": {name: config["experiments"][name] for name in experiments},
+        "experiments": {name: ENTRIES[name] for name in experiments},
     }
     if protocol:
         sections["protocols"] = {protocol: config["protocols"][protocol]}
@@ -80,11 +86,12 @@ def job_config(experiments, protocol):
 
 def report_config():
     """What the claims and the report read of the config: roles, protocols, experiments, training defaults."""
-    return {key: config[key] for key in ("seed", "data", "training", "experiments", "protocols", "roles", "final") if key in config}
+    keys = ("seed", "data", "training", "experiments", "sweeps", "protocols", "roles", "final")
+    return {key: config[key] for key in keys if key in config}
 
 
 def train_mem_mb(experiment):
-    return resources.train_mem_mb(config["experiments"][experiment]["hidden"])
+    return resources.train_mem_mb(ENTRIES[experiment]["hidden"])
 
 
 # A wide model's step is dense matmul work, which XLA spreads over every core it finds: on our
@@ -94,12 +101,12 @@ WIDE_THREADS = 2
 
 
 def wide_model(experiment):
-    return int(is_wide(config, config["experiments"][experiment]["hidden"]))
+    return int(is_wide(config, ENTRIES[experiment]["hidden"]))
 
 
 def training_mem_mb(protocol, job):
     """A stack holds all its models' first layers at once: as one model of their summed width."""
-    width = sum(config["experiments"][e]["hidden"][0] for e in TRAINING[protocol, job]["experiments"])
+    width = sum(ENTRIES[e]["hidden"][0] for e in TRAINING[protocol, job]["experiments"])
     return resources.train_mem_mb([width])
 
 
@@ -111,11 +118,11 @@ def training_runtime_min(protocol, job):
     spec = TRAINING[protocol, job]
     models = len(spec["runs"])
     # a stack's step costs about what its widest model's does alone, plus a little per model (README)
-    widest = max(spec["experiments"], key=lambda e: config["experiments"][e]["hidden"][0])
-    epochs = experiment_spec(config, widest).training.epochs
-    return resources.train_runtime_minutes(config["experiments"][widest]["hidden"], epochs, models)
+    widest = max(spec["experiments"], key=lambda e: ENTRIES[e]["hidden"][0])
+    epochs = experiment_spec(config, widest, ENTRIES[widest]).training.epochs
+    return resources.train_runtime_minutes(ENTRIES[widest]["hidden"], epochs, models)
 
 
 def final_runtime_min(experiment):
-    spec = experiment_spec(config, experiment)
+    spec = experiment_spec(config, experiment, ENTRIES[experiment])
     return resources.train_runtime_minutes(list(spec.model.hidden), spec.training.epochs, config["final"]["seeds"])

@@ -1,4 +1,5 @@
-# Data stage: fetch (mirror or official URL) and verify, then prepare. Calls overfit.data.
+# Data stage: fetch (mirror or official URL) and verify, then prepare; each protocol's folds, drawn once.
+# Calls overfit.data and overfit.protocols.
 
 
 rule fetch_imdb:
@@ -39,6 +40,28 @@ rule prepare_imdb:
         "../envs/overfit.yaml"
     script:
         "../scripts/prepare_imdb.py"
+
+
+rule folds:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        code=code("overfit.jobs.data:folds"),
+    output:
+        "results/data/folds/{protocol}.npz",
+    params:
+        config=lambda w: {"seed": config["seed"], "protocols": {w.protocol: config["protocols"][w.protocol]}},
+    log:
+        "logs/folds/{protocol}.log",
+    benchmark:
+        "results/benchmarks/data/folds/{protocol}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/folds.py"
 
 
 rule fetch_fashion_mnist:

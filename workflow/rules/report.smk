@@ -66,9 +66,32 @@ rule movie_leak:
         "../scripts/movie_leak.py"
 
 
+rule sweeps:
+    input:
+        metrics="results/metrics.parquet",
+        code=code("overfit.jobs.report:sweeps"),
+    output:
+        report("results/sweeps.csv", caption="../report/sweeps.rst", category="3. Tables"),
+    params:
+        config=report_config(),
+    log:
+        "logs/sweeps.log",
+    benchmark:
+        "results/benchmarks/report/sweeps.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/sweeps.py"
+
+
 rule figure:
     input:
         metrics="results/metrics.parquet",
+        # a sweep's figure draws its table
+        sweeps=lambda w: ["results/sweeps.csv"] if FIGURES[w.figure].kind == "sweep" else [],
         code=code("overfit.jobs.report:figure", BOOK_HISTORIES),
     output:
         report("results/figures/{figure}.png", caption="../report/figure.rst", category=lambda w: FIGURES[w.figure].category),
@@ -92,6 +115,7 @@ rule report:
         claims="results/claims.csv",
         scores="results/test_scores.csv",
         leak="results/movie_leak.csv",
+        sweeps="results/sweeps.csv",
         metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
         figures=expand("results/figures/{figure}.png", figure=FIGURES),

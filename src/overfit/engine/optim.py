@@ -45,3 +45,19 @@ def keras_rmsprop(learning_rate: float = 1e-3, rho: float = 0.9, epsilon: float 
 
 def rmsprop_for_edition(edition: int, learning_rate: float = 1e-3) -> optax.GradientTransformation:
     return keras_rmsprop(learning_rate=learning_rate, rho=0.9, **EDITIONS[edition])
+
+
+def with_weight_decay(optimizer: optax.GradientTransformation, step_decay: float) -> optax.GradientTransformation:
+    """``optimizer``, then every hidden kernel shrunk by ``step_decay`` × itself each step (decoupled weight decay,
+    as AdamW's: the shrinking bypasses RMSprop's scaling, unlike an L2 penalty's gradient, which RMSprop divides
+    by its running gradient size). Biases and the output kernel are left alone, as the book's L2 leaves them.
+    0: the optimizer unchanged (bit for bit).
+    """
+    if not step_decay:
+        return optimizer
+
+    def hidden_kernels(params):
+        return jax.tree.map(lambda _: False, params) | {"kernels": [True] * (len(params["kernels"]) - 1) + [False]} \
+            if isinstance(params, dict) else tuple(hidden_kernels(p) for p in params)
+
+    return optax.chain(optimizer, optax.add_decayed_weights(-step_decay, mask=hidden_kernels))

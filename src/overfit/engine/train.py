@@ -31,9 +31,9 @@ from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense
     shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
 from overfit.engine.model import ModelSpec
-from overfit.engine.optim import rmsprop_for_edition
+from overfit.engine.optim import rmsprop_for_edition, with_weight_decay
 from overfit.engine.sparse import SparseBatch
-from overfit.protocols import Fold
+from overfit.protocols import Fold, shuffled_labels
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class TrainingSpec:
     edition: int = 1
     learning_rate: float = 1e-3
     clipped_loss: bool = True  # Keras' clipped binary cross-entropy; False = exact from logits
+    weight_decay: float = 0.0  # decoupled decay of the hidden kernels (optim.with_weight_decay); 0 = the book's
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
     sparse_kernel: str = "auto"  # "segment", "csr", or "auto": csr from CSR_MIN_WIDTH on
@@ -73,6 +74,8 @@ class Run:
     shuffle_seed: int
     evaluate_every_epoch: bool = True  # a final fit looks at the test set once, after its last epoch
     evaluation_name: str = "validation"  # the `split` column of its evaluation rows
+    label_noise: float = 0.0  # the share of its training rows whose labels are shuffled among them (memorization)
+    noise_seed: int = 0
 
     @property
     def labels(self) -> dict:
@@ -88,7 +91,8 @@ class Trainer:
         if len({spec.input_dim for spec in self.specs}) != 1:
             raise ValueError("a stack's models must read the same input")
         self.training = training
-        self.optimizer = rmsprop_for_edition(training.edition, training.learning_rate)
+        self.optimizer = with_weight_decay(rmsprop_for_edition(training.edition, training.learning_rate),
+                                           training.learning_rate * training.weight_decay)
         self.groups = stack.groups_of(self.specs)
         # the groups list their models by architecture; this puts the models back in the stack's order
         self.order = np.argsort(np.concatenate([group.members for group in self.groups]))
@@ -207,6 +211,9 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
         run, batches, chunks = runs[i], epoch_batches[i], eval_chunks[i]
         params, opt_state = trainer.init(run.init_seed)
         arrays, eval_arrays = device["train"].arrays(), device[run.fold.validation_split].arrays()
+        if run.label_noise:  # only its training rows' labels change: its validation rows keep theirs
+            noisy = jnp.asarray(shuffled_labels(splits["train"].label, run.fold.train_rows, run.label_noise, run.noise_seed))
+            arrays = (*arrays[:3], noisy, *arrays[4:])
         base_key = jax.random.key(run.shuffle_seed)
         alive = [True] * len(specs)
         inputs = epoch_inputs(batches[0])

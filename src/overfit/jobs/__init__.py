@@ -11,6 +11,7 @@ rules stay declarations and the tests can call a job without Snakemake.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def run(job, task) -> None:
         Path(job.log[0]).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(job.log[0], mode="w"))
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {_label(job)}: %(message)s", handlers=handlers, force=True)
+    compilation_cache()
     try:
         task(job)
     except OverfitError as exc:
@@ -35,6 +37,21 @@ def run(job, task) -> None:
         sys.exit(1)
     # what this job really ran: the rules' code inputs (overfit.imports) must cover it, and a test checks they do
     log.info("package modules loaded: %s", " ".join(sorted(m for m in sys.modules if m == "overfit" or m.startswith("overfit."))))
+
+
+def compilation_cache() -> None:
+    """Let JAX keep compiled programs on disk, shared by the jobs of this working directory.
+
+    Most jobs compile what another already compiled (the same model's initialisation ops, a sweep's points of one
+    shape): loading it instead saves a second or two a job, and it is the same program, so the numbers do not change.
+    ``OVERFIT_JAX_CACHE`` names the folder (default ``.snakemake/jax-cache``; empty: no cache). Set before the job
+    imports JAX, which reads these variables when it starts.
+    """
+    folder = os.environ.get("OVERFIT_JAX_CACHE", os.path.join(".snakemake", "jax-cache"))
+    if folder:
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(folder))
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 def _label(job) -> str:

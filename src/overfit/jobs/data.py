@@ -40,3 +40,15 @@ def prepare_fashion_mnist(job) -> None:
         Path(job.input.files[0]).parent, Path(job.output.train).parent, catalog.fashion_mnist_content_sha256(job.params.data)
     )
     log.info("Fashion-MNIST prepared: %s", summary)
+
+
+def folds(job) -> None:
+    """A protocol's folds, drawn once: every training job of the protocol reads them."""
+    from overfit.data import imdb
+    from overfit.protocols import protocol_folds, save_folds
+
+    train, test = imdb.load_split(job.input.train), imdb.load_split(job.input.test)
+    folds = protocol_folds(job.params.config, job.wildcards.protocol, len(train), len(test), train.movie_id)
+    save_folds(folds, job.output[0])
+    log.info("%s: %d folds, %s training and %s validation rows each", job.wildcards.protocol, len(folds),
+             sorted({len(f.train_rows) for f in folds}), sorted({len(f.validation_rows) for f in folds}))

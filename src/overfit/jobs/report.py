@@ -56,7 +56,20 @@ def figure(job) -> None:
 
     spec = FigureSpec(**job.params.spec)
     metrics = pd.read_parquet(job.input.metrics)
-    figures.save(figures.draw(spec, metrics, book_histories()), job.output[0])
+    sweep_rows = pd.read_csv(job.input.sweeps[0]) if spec.kind == "sweep" else None
+    figures.save(figures.draw(spec, metrics, book_histories(), sweep_rows), job.output[0])
+
+
+def sweeps(job) -> None:
+    import pandas as pd
+
+    from overfit.files import atomic_path
+    from overfit.report.sweeps import sweep_table
+
+    table = sweep_table(pd.read_parquet(job.input.metrics), job.params.config)
+    with atomic_path(job.output[0]) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("sweeps:\n%s", table.to_string(index=False))
 
 
 def report(job) -> None:
@@ -77,6 +90,7 @@ def report(job) -> None:
         claims=pd.read_csv(job.input.claims),
         scores=pd.read_csv(job.input.scores),
         leak=pd.read_csv(job.input.leak),
+        sweeps=pd.read_csv(job.input.sweeps),
         runs=run_counts(metrics),
         seeds=seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),

@@ -29,11 +29,15 @@ def train(job) -> None:
     """One training job of a protocol: a stack of narrow experiments, or (a part of) one wide experiment's runs."""
     from overfit import experiments
     from overfit.engine.train import train_stack
+    from overfit.protocols import load_folds
 
     config, protocol, names = job.params.config, job.wildcards.protocol, job.params.experiments
     splits = _load_imdb(job)
     specs = [experiments.experiment(config, name) for name in names]
-    runs = experiments.protocol_runs(config, protocol, len(splits["train"]), len(splits["test"]), splits["train"].movie_id)
+    # a stack's experiments share their data settings (overfit.grid.training_jobs): subset size, label noise
+    data = config["experiments"][names[0]]
+    runs = experiments.protocol_runs(config, protocol, load_folds(job.input.folds), data.get("train_size"),
+                                     data.get("label_noise", 0.0))
     log.info("%s: %s, %d of its %d models, each %s, %d epochs", protocol, ", ".join(names), len(job.params.runs),
              len(runs), "stacked (one shared step)" if len(names) > 1 else f"{specs[0].model.hidden}",
              specs[0].training.epochs)

@@ -25,11 +25,26 @@ class FigureSpec:
     caption: str
     protocols: tuple[str, ...] = ()  # movie_leak: random folds, grouped folds, the test-set protocol
     book: tuple[tuple[str, str], ...] = ()  # (experiment, its name in the book's recorded runs): the grey overlay
+    sweep: str = ""  # sweep: which sweep; x and hue: the columns of results/sweeps.csv it plots against
+    x: str = ""
+    hue: str = ""
+    panels: tuple[tuple[str, str], ...] = ()  # sweep: (column of results/sweeps.csv, its title) per panel
 
 
 BOOK = "1. The book's figures"
 FOLDED = "2. Folded comparisons"
 LEAK = "3. The movie leak"
+SWEEPS = "4. Sweeps: curves, not points"
+SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_strength": "L1 strength",
+                "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
+                "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
+                "memorization": "Memorization: shuffled training labels"}
+LOSS_PANELS = (("best_loss", "Validation data loss"), ("best_epoch", "Epoch of the lowest validation loss"),
+               ("gap_at_last_epoch", "Validation − training, last epoch"))
+# a learning curve's subsets train longer than the chapter's experiments on it: only the lowest loss compares
+DATA_PANELS = (("best_loss", "Lowest validation data loss"), ("best_epoch", "Its epoch"))
+FIT_PANELS = (("last_train_acc", "Training accuracy, last epoch"), ("last_val_acc", "Validation accuracy, last epoch"),
+              ("epochs_to_fit", "First epoch of training accuracy ≥ 0.95"))
 
 # The book's own figures (1st edition, 4.4): (role of the other model, split, title).
 BOOK_4_4 = [
@@ -103,4 +118,39 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                 f"Mean validation loss over the runs of {random_folds} (random folds) and {folded} (no movie on both sides), "
                 f"and the test loss of models trained on all training reviews ({test}, mean of its seeds), where run.",
                 protocols=(random_folds, folded, test)))
+    specs.extend(sweep_specs(config))
+    return specs
+
+
+def sweep_specs(config: dict) -> list[FigureSpec]:
+    """One figure per sweep: best and last validation loss, best epoch and the gap against its axis."""
+    specs = []
+    for name, sweep in config.get("sweeps", {}).items():
+        grids = sweep["grid"] if isinstance(sweep["grid"], list) else [sweep["grid"]]
+        axes = list(dict.fromkeys(a for grid in grids for a in grid))
+        panels = LOSS_PANELS
+        if "label_noise" in axes:
+            x, hue, panels = "label_noise", next((a for a in axes if a in ("width", "depth")), ""), FIT_PANELS
+        elif {"width", "depth"} & set(axes):
+            x, hue = "parameters", "depth" if "depth" in axes else ""
+        elif "train_size" in axes:
+            x, hue, panels = "train_reviews", "base" if "experiment" in axes else "", DATA_PANELS
+        else:
+            x, hue = axes[0], next((a for a in axes[1:] if a != "experiment"), "")
+        protocol = sweep["protocol"]
+        runs = "its first repeat" if sweep.get("repeats") else "all its repeats"
+        specs.append(FigureSpec(
+            f"sweep_{name}", SWEEPS, SWEEP_TITLES.get(name, name.replace("_", " ").capitalize()), "sweep", protocol,
+            tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue, panels=panels, caption=
+            f"Sweep {name} under {protocol} ({runs}), against {x.replace('_', ' ')}: " + (
+                "the last epoch's training accuracy (on the labels it was given, shuffled ones included) and validation "
+                "accuracy (true labels), and the first epoch of training accuracy ≥ 0.95 (one past the last: never)"
+                if panels == FIT_PANELS else
+                "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
+                "folds) and its epoch; the subsets train for the sweep's epochs, the chapter's experiments (full "
+                "folds) for theirs, so only the lowest loss compares along the curve"
+                if panels == DATA_PANELS else
+                "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
+                "folds) and last-epoch value (dashed), the epoch of the lowest, and the validation − training data loss "
+                "at the last epoch") + "; open markers: the chapter's own experiments on the curve."))
     return specs

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from overfit import chapter as chapter_roles
-from overfit import stats
+from overfit import stats, sweeps
+from overfit.report.sweeps import ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
@@ -127,6 +128,8 @@ class Context:
         value = chapter_roles.role(self.config, role)
         if value is None:
             raise NotRun(f"the config gives no experiment the role {role!r}")
+        if role in chapter_roles.SWEEP_ROLES:  # a sweep's curve, in its order
+            return ordered(self.config, value)
         names = value if isinstance(value, list) else [value]
         return chapter_roles.by_capacity(self.config, names) if role == "capacity" else names
 
@@ -152,11 +155,15 @@ class Context:
 
     def validation_train_ratio(self, protocol: str) -> float | None:
         """n_validation / n_training of the protocol's folds (None: runs on one split, independent)."""
-        return validation_train_ratio(self.metrics, protocol) if self.folded(protocol) else None
+        if not self.folded(protocol):
+            return None
+        # of the folds as the protocol draws them: a sweep's smaller training subsets are not its folds
+        written = self.metrics[self.metrics.experiment.isin(list(self.config["experiments"]))]
+        return validation_train_ratio(written, protocol)
 
     def steps_per_epoch(self, protocol: str, experiment: str) -> float:
         rows = self.metrics[(self.metrics.protocol == protocol) & (self.metrics.experiment == experiment)]
-        settings = {**self.config["training"], **self.config["experiments"][experiment]}
+        settings = {**self.config["training"], **sweeps.entries(self.config)[experiment]}
         return float(math.ceil(rows.train_size.mean() / settings["batch_size"])) if len(rows) else float("nan")
 
 
@@ -232,9 +239,11 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
                 raise NotRun(f"{protocol} has no runs of {', '.join(missing)}")
             table = pd.DataFrame({n: _per_run(ctx, row["statistic"], n, protocol, split, metric) for n in names}).dropna()
             per_run = table.apply(lambda r: stats.rank_correlation(np.arange(len(names)), r.to_numpy()), axis=1)
-            result.statistic = (f"Spearman correlation, per run, of the number of parameters with the {what} "
+            along = ("the sweep's order" if row["trend"] in chapter_roles.SWEEP_ROLES else "the number of parameters")
+            result.statistic = (f"Spearman correlation, per run, of {along} with the {what} "
                                 f"({' < '.join(names)})")
-            total = max(ctx.runs(n, protocol) for n in names)
+            # a sweep's points train fewer runs than the experiments it includes: count the runs all have
+            total = (min if row["trend"] in chapter_roles.SWEEP_ROLES else max)(ctx.runs(n, protocol) for n in names)
             result.detail = "means: " + ", ".join(f"{n} {table[n].mean():.4g}" for n in names)
             reference = names[0]
         else:

@@ -38,9 +38,14 @@ def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: st
     ax.plot(median.index, median.values, style, color=colour, markersize=markersize, label=f"{label} (ours, median of {runs})")
 
 
-def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame):
-    """One figure; the book's recorded runs (``spec.book``) drawn in grey where the book has them."""
+def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, sweeps: pd.DataFrame | None = None):
+    """One figure; the book's recorded runs (``spec.book``) drawn in grey where the book has them.
+
+    ``sweeps``: results/sweeps.csv, which a sweep's figure draws from.
+    """
     sns.set_theme(style="whitegrid", context="notebook")
+    if spec.kind == "sweep":
+        return _draw_sweep(spec, sweeps[sweeps.sweep == spec.sweep])
     book_names = dict(spec.book)
     metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
     label = "accuracy" if spec.metric == "acc" else "loss"
@@ -96,6 +101,40 @@ def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
     sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, title=None, frameon=False)
     grid.figure.suptitle(spec.title, y=1.03, fontsize=11)
     return grid.figure
+
+
+def _draw_sweep(spec: FigureSpec, table: pd.DataFrame):
+    """Three panels against the sweep's axis (``spec.panels``: for most sweeps the lowest and last validation data
+    loss, the epoch of the lowest and the gap; for memorization the accuracies and how fast the labels are fit)."""
+    fig, axes = plt.subplots(1, len(spec.panels), figsize=(4 * len(spec.panels), 3.6))
+    groups = table.groupby(spec.hue, sort=True) if spec.hue else [("", table)]
+    panels = spec.panels
+    for i, (value, group) in enumerate(groups):
+        group = group.sort_values([spec.x, "experiment"])
+        colour = sns.color_palette()[i % 10]
+        label = f"{spec.hue} {value:g}" if isinstance(value, float) else f"{spec.hue} {value}" if spec.hue else "points"
+        for ax, (column, title) in zip(axes, panels):
+            if column == "best_loss":
+                ax.errorbar(group[spec.x], group.best_loss, yerr=[group.best_loss - group.best_low,
+                            group.best_high - group.best_loss], fmt="o-", color=colour, capsize=2, label=f"{label}: lowest")
+                if "gap_at_last_epoch" in dict(spec.panels):  # (a learning curve's last epochs do not compare)
+                    ax.plot(group[spec.x], group.last_loss, "--", color=colour, alpha=0.7, label=f"{label}: last epoch")
+            else:
+                ax.plot(group[spec.x], group[column], "o-", color=colour, label=label)
+            own = group[group.included]
+            ax.plot(own[spec.x], own[column], "o", markerfacecolor="white", markeredgecolor=colour, markersize=8)
+            ax.set_title(title, fontsize=10)
+    for ax in axes:
+        ax.set_xlabel(spec.x.replace("_", " "))
+        values = table[spec.x].astype(float)
+        if spec.x in ("parameters", "train_reviews"):
+            ax.set_xscale("log")
+        elif spec.x not in ("dropout", "label_noise") and (values > 0).any():
+            ax.set_xscale("symlog", linthresh=float(values[values > 0].min()))
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{spec.title} ({spec.protocol}, {int(table.runs.min()) if len(table) else 0} runs a point)", fontsize=11)
+    fig.tight_layout()
+    return fig
 
 
 def save(fig, path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from overfit import stats
-from overfit.report.catalog import FigureSpec
+from overfit.report.catalog import SWEEPS, FigureSpec
 from overfit.report.leak import summary as leak_summary
 
 STYLE = """
@@ -53,7 +53,7 @@ def _anchor(text: str) -> str:
 
 def _figure(spec: FigureSpec, path: Path) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
-    wide = " class=wide" if spec.kind == "movie_leak" else ""
+    wide = " class=wide" if spec.kind in ("movie_leak", "sweep") else ""
     return (f'<figure id="fig-{_e(spec.name)}"{wide}><img alt="{_e(spec.title)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{_e(spec.caption)}</figcaption></figure>")
 
@@ -178,8 +178,34 @@ def jobs_table(jobs: pd.DataFrame) -> str:
             "<table><tr><th>job</th><th>wall time (s)</th><th>peak memory (MB)</th></tr>" + rows + "</table>")
 
 
+def sweeps_table(sweeps: pd.DataFrame) -> str:
+    """results/sweeps.csv as the report shows it: one row per point of each sweep."""
+    if sweeps.empty:
+        return "<p>No sweep in the config.</p>"
+    rows = "".join(
+        f"<tr><td>{_e(r.sweep)}</td><td>{_e(r.experiment)}{' (chapter)' if r.included else ''}</td>"
+        f"<td class=num>{int(r.parameters):,}</td><td class=num>{_number(r.train_reviews, 0) if pd.notna(r.train_reviews) else ''}</td>"
+        f"<td class=num>{int(r.runs)}</td><td class=num>{_number(r.best_loss)} {_interval(r.best_low, r.best_high)}</td>"
+        f"<td class=num>{_number(r.best_epoch, 1)}</td><td class=num>{_number(r.last_loss)}</td>"
+        f"<td class=num>{_number(r.rise_after_best)}</td><td class=num>{_number(r.gap_at_last_epoch)}</td>"
+        f"<td class=num>{_number(r.penalty_at_last_epoch)}</td><td class=num>{_number(r.last_train_acc, 3)}</td>"
+        f"<td class=num>{_number(r.last_val_acc, 3)}</td><td class=num>{_number(r.epochs_to_fit, 1)}</td>"
+        f"<td class=num>{int(r.diverged)}</td></tr>"
+        for r in sweeps.itertuples())
+    return ("<p class=note>Validation data loss (without the weight penalty) over the runs every point of a sweep has; "
+            "the interval is the corrected resampled t over its folds. <b>penalty</b>: what the weight penalty adds to "
+            "Keras' reported validation loss at the last epoch. <b>acc</b>: at the last epoch (training: on the labels "
+            "it was given); <b>to 0.95</b>: first epoch of training accuracy ≥ 0.95 (one past the last: never).</p>"
+            "<table><tr><th>sweep</th><th>experiment</th><th>parameters</th><th>training reviews</th><th>runs</th>"
+            "<th>lowest val loss, 95%</th><th>its epoch</th><th>last epoch</th><th>rise after lowest</th>"
+            "<th>val − train, last</th><th>penalty</th><th>train acc</th><th>val acc</th><th>to 0.95</th>"
+            "<th>diverged</th></tr>"
+            f"{rows}</table>")
+
+
 def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs: pd.DataFrame, seeds: pd.DataFrame,
-         figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict) -> str:
+         figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict,
+         sweeps: pd.DataFrame | None = None) -> str:
     roles = config.get("roles", {})
     folded = roles.get("folded", config["final"]["choose_epochs_on"])
     leak_figures = [_figure(spec, path) for spec, path in figures if spec.kind == "movie_leak"]
@@ -189,6 +215,7 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
             by_category.setdefault(spec.category, []).append((spec, path))
     figure_sections = "".join(
         f"<h2 id='{_anchor(category)}'>{_e(category)}</h2><div class=figures>{''.join(_figure(s, p) for s, p in items)}</div>"
+        + (sweeps_table(sweeps) if category == SWEEPS and sweeps is not None else "")
         for category, items in by_category.items())
     toc_figures = "".join(
         f"<li><a href='#{_anchor(category)}'>{_e(category)}</a><ul>"
@@ -203,7 +230,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
 <h1>overfit</h1>
 <p>Chapter 4 of <em>Deep Learning with Python</em> (1st edition), re-run on the real IMDB reviews with the book's
 models, optimizer and loss (Keras 2.0.8 semantics). Every number below is computed from <code>results/metrics.parquet</code>,
-<code>results/test_scores.csv</code>, <code>results/claims.csv</code> and <code>results/movie_leak.csv</code>.</p>
+<code>results/test_scores.csv</code>, <code>results/claims.csv</code>, <code>results/movie_leak.csv</code> and
+<code>results/sweeps.csv</code>.</p>
 
 <h2 id="summary">Summary</h2>
 <ul>
