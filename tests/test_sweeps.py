@@ -133,3 +133,17 @@ def test_the_sweep_table_measures_every_point_on_the_runs_all_of_them_have(confi
     assert point.gap_at_last_epoch == pytest.approx(0.25) and point.penalty_at_last_epoch == pytest.approx(0.01)
     assert point.best_low < 0.415 < point.best_high  # the interval over its four folds
     assert point.parameters == grid.parameter_count([2], 10000)
+
+
+def test_the_full_switch_is_a_valid_config_whose_grids_contain_the_default_points():
+    from conftest import REPO
+    from overfit.checks import check_file
+
+    schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
+    default = check_file(REPO / "config" / "config.yaml", schema)
+    full = check_file(REPO / "config" / "config.yaml", schema, REPO / "config" / "full.yaml")
+    default_points, full_points = sweeps.points(default), sweeps.points(full)
+    # after `make reproduce`, `make reproduce-full` only adds points: the default ones keep their names and entries
+    assert set(default_points) < set(full_points)
+    assert all(full_points[n].entry == p.entry for n, p in default_points.items())
+    assert full["experiments"] == default["experiments"] and full["protocols"] == default["protocols"]
