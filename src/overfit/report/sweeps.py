@@ -66,10 +66,11 @@ def sweep_table(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
         included = set(sweep.get("include", []))
         present = [(e, v) for e, v in curve if ((metrics.experiment == e) & (metrics.protocol == protocol)).any()]
         # the runs every point has: the first repeat where the points train only that
-        run_sets = [set(curves(metrics, e, protocol, "validation", "data_loss").index) for e, _ in present]
-        common = set.intersection(*run_sets) if run_sets else set()
+        # each point's validation curve over all its runs (diverged ones left out), pivoted once
+        full = {e: curves(metrics, e, protocol, "validation", "data_loss") for e, _ in present}
+        common = set.intersection(*(set(v.index) for v in full.values())) if full else set()
         for experiment, values in present:
-            val = curves(metrics, experiment, protocol, "validation", "data_loss")
+            val = full[experiment]
             val = val.loc[[i for i in val.index if i in common]]
             train = curves(metrics, experiment, protocol, "train", "data_loss").reindex(val.index)
             keras_val = curves(metrics, experiment, protocol, "validation", "loss").reindex(val.index)
@@ -96,7 +97,7 @@ def sweep_table(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
                    "last_train_acc": float(train_acc.iloc[:, -1].mean()) if has_acc else np.nan,
                    "last_val_acc": float(val_acc.iloc[:, -1].mean()) if has_acc else np.nan,
                    "epochs_to_fit": float(np.mean(to_fit)) if has_acc else np.nan,
-                   "diverged": all_runs - len(curves(metrics, experiment, protocol, "validation", "data_loss"))}
+                   "diverged": all_runs - len(full[experiment])}
             rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.drop(columns=[c for c in AXIS_COLUMNS.values() if table[c].isna().all()])
