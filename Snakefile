@@ -4,7 +4,7 @@ from snakemake.utils import min_version, validate
 
 from overfit import chapter as chapter_declaration
 from overfit.checks import check_config
-from overfit.report.claims import STATISTICS
+from overfit.report.claims import STATISTICS, STUDY_STATISTICS
 
 min_version("9.0")
 
@@ -17,7 +17,7 @@ check_config(config)
 # The chapter's claims and the book's numbers (roles, never experiment names).
 CHAPTER = chapter_declaration.load(f"{workflow.basedir}/config/chapter.yaml")
 validate(CHAPTER, "workflow/schemas/chapter.schema.yaml")
-chapter_declaration.check_chapter(CHAPTER, set(STATISTICS))
+chapter_declaration.check_chapter(CHAPTER, set(STATISTICS), set(STUDY_STATISTICS))
 
 
 report: "workflow/report/workflow.rst"

@@ -272,3 +272,21 @@ def test_a_really_exploding_run_is_recorded_not_raised():
     spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
     rows = table(train_models(spec, small_runs(), TrainingSpec(epochs=3, batch_size=8, learning_rate=1e38), splits))
     assert rows.diverged.any()
+
+
+def test_scoring_the_test_set_each_epoch_changes_nothing_else_and_equals_validating_on_it():
+    import dataclasses
+
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+    training = TrainingSpec(epochs=3, batch_size=8, learning_rate=0.01)
+    on_train = [dataclasses.replace(r, fold=dataclasses.replace(r.fold, validation_split="train",
+                                                                validation_rows=np.arange(30, 40)))
+                for r in small_runs()]
+    plain = table(train_models(spec, on_train, training, splits))
+    tested = table(train_models(spec, [dataclasses.replace(r, evaluate_test=True) for r in on_train], training, splits))
+    assert tested[tested.split != "test"].reset_index(drop=True).equals(plain)
+    on_test = table(train_models(spec, small_runs(), training, splits))  # the same models, validated on the test set
+    ours = tested[tested.split == "test"].value.to_numpy()
+    assert np.allclose(ours, on_test[on_test.split == "validation"].value.to_numpy(), rtol=1e-6)
+    assert len(ours) == 2 * 3 * 3  # runs × epochs × metrics

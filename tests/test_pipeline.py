@@ -91,7 +91,25 @@ def test_the_whole_pipeline_runs_on_tiny_data(finished):
     assert set(points.protocol) == {"kfold_by_movie"} and set(points["repeat"]) == {0}
     assert claims.set_index("id").loc["4d", "verdict"] != "not run" and claims.set_index("id").loc["5e", "verdict"] != "not run"
 
+    # section 4.2 measured: the audit's rows (an iterated K-fold among them), the leak curves, the duplicates
+    audit = pd.read_csv(results / "protocol_audit.csv")
+    assert set(audit.protocol) == set(finished["settings"]["roles"]["audited"])
+    assert {"iterated ×2"} <= set(audit.estimate) and audit.spread_derived.any()
+    assert (audit[audit.estimate == "single"].estimates >= 1).all() and audit.seconds.gt(0).all()
+    tuned = metrics[metrics.protocol == "tuning_holdout"]
+    assert set(tuned.split) == {"train", "validation", "test"} and tuned.experiment.str.startswith("search-").all()
+    assert tuned.epoch.max() == 3  # the protocol's own epochs
+    nested = metrics[metrics.protocol == "tuning_nested"]
+    assert "test" not in set(nested.split) and nested.groupby(["repeat", "fold"]).ngroups == 4
+    leak = pd.read_csv(results / "tuning_leak.csv")
+    assert set(leak.protocol) == {"tuning_holdout", "tuning_kfold", "tuning_nested"} and leak.configs.max() == 3
+    assert set(pd.read_csv(results / "duplicates.csv").kind) == {"identical", "near (Jaccard ≥ 0.8)"}
+    by_id = claims.set_index("id")
+    assert {"10a", "10b", "10c", "10d", "10e", "10f", "10g"} <= set(by_id.index)
+    assert by_id.loc["10d", "verdict"] != "not run" and by_id.loc["10e", "verdict"] != "not run"
+
     page = (results / "report.html").read_text()
+    assert "Evaluation protocols, measured" in page and "The information leak" in page and "sorted_split" in page
     assert "Sweeps: curves, not points" in page and "capacity-width_8-depth_3" in page
     assert page.count("data:image/png;base64,") == len(list((results / "figures").glob("*.png"))) >= 10
     assert "Claims of the chapter" in page and "The movie leak" in page and "seed by seed" in page
@@ -207,10 +225,10 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
     # nothing trains on Fashion-MNIST yet; the report shows the job's time (provenance)
     ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "report"}),
     ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
-                              "report"}),
+                              "protocol_audit", "tuning_leak", "report"}),
     # the folds are drawn once per protocol; every training job of it reads them
     ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
-                           "figure", "report"}),
+                           "figure", "protocol_audit", "tuning_leak", "report"}),
 ])
 def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
     jobs = rerun_after_editing(finished, module)

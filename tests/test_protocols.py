@@ -9,7 +9,8 @@ from overfit.seeds import stable_seed
 
 def runs_of(config, protocol, n_train, n_test, movies):
     """The protocol's runs on its folds, as a training job gets them (the folds drawn by the folds job)."""
-    return experiments.protocol_runs(config, protocol, protocols.protocol_folds(config, protocol, n_train, n_test, movies))
+    return experiments.protocol_runs(config, protocol, protocols.protocol_folds(config, protocol, n_train, n_test, movies,
+                                                                                  np.arange(n_train) % 2))
 
 
 def test_book_protocol_validates_on_the_test_set():
@@ -107,7 +108,8 @@ def test_check_config_refuses_roles_and_protocol_lists_that_name_nothing(base_co
     config["experiments"]["reference"] = config["experiments"].pop("original")  # renamed, its role not updated
     config.pop("sweeps")  # (whose bases would name it first)
     for entry in config["protocols"].values():
-        entry["experiments"] = ["reference" if n == "original" else n for n in entry.get("experiments", config["experiments"])]
+        if entry.get("experiments") != "search":  # the search's configurations name no experiment
+            entry["experiments"] = ["reference" if n == "original" else n for n in entry.get("experiments", config["experiments"])]
     config["final"]["book_3_5"]["experiment"] = "reference"
     with pytest.raises(ConfigError, match="roles.reference: 'original' is not an experiment of the config"):
         check_config(config)

@@ -20,7 +20,10 @@ from overfit.grid import parameter_count
 EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer")
 # Roles a sweep plays (config ``sweeps:``): a curve of experiments, ordered by overfit.report.sweeps.ordered.
 SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size")
-PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds")
+PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds",
+                  # section 4.2 measured (overfit.report.audit, overfit.report.tuning); audited: a list
+                  "audited", "holdout_small", "holdout_large", "holdout_of_fold", "kfold_of_fold", "grouped_holdout",
+                  "sorted_split", "sorted_class_split", "time_split", "tuning_small", "tuning_large", "tuning_kfold", "tuning_nested")
 FIT_STATISTICS = ("test_acc", "test_loss", "test_data_loss")  # columns of results/test_scores.csv
 
 
@@ -64,7 +67,7 @@ def check_roles(config: dict) -> None:
                               f"(have: {', '.join(have)}); rename the role's entry along with the {kind}")
 
 
-def check_chapter(chapter: dict, statistics: set[str] | None = None) -> None:
+def check_chapter(chapter: dict, statistics: set[str] | None = None, study_statistics: set[str] | None = None) -> None:
     """Refuse claim rows that name roles or statistics that do not exist."""
     seen = set()
     for row in chapter.get("claims", []):
@@ -76,13 +79,17 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None) -> None:
                      *([row["trend"]] if row.get("trend") not in (None, *SWEEP_ROLES) else [])]:
             if name not in EXPERIMENT_ROLES:
                 raise ConfigError(f"{where}: {name!r} is not an experiment role (have: {', '.join(EXPERIMENT_ROLES)})")
-        for name in row.get("protocols", []):
+        for name in [*row.get("protocols", []), *row.get("study", [])]:
             if name not in PROTOCOL_ROLES:
                 raise ConfigError(f"{where}: {name!r} is not a protocol role (have: {', '.join(PROTOCOL_ROLES)})")
         if "fit" in row:
             if row["statistic"] not in FIT_STATISTICS:
                 raise ConfigError(f"{where}: a final fit's statistic is a test score ({', '.join(FIT_STATISTICS)}), "
                                   f"not {row['statistic']!r}")
+        elif "study" in row:
+            if study_statistics is not None and row["statistic"] not in study_statistics:
+                raise ConfigError(f"{where}: no statistic of protocols {row['statistic']!r} (have: "
+                                  f"{', '.join(sorted(study_statistics))})")
         elif statistics is not None and row["statistic"] not in statistics:
             raise ConfigError(f"{where}: no statistic {row['statistic']!r} (have: {', '.join(sorted(statistics))})")
         if "requires" in row and row["requires"] not in {r["id"] for r in chapter["claims"]}:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from overfit import sweeps
+from overfit import search, sweeps
 from overfit.chapter import check_roles
 from overfit.errors import ConfigError
 from overfit.experiments import experiment
@@ -30,7 +30,13 @@ KIND_SETTINGS = {
     "validation_split": {"fraction"},
     "kfold": {"folds", "repeats"},
     "grouped_kfold": {"folds", "repeats"},
+    "shuffled_holdout": {"validation_size", "repeats", "group_by_movie"},
+    "sorted_holdout": {"validation_size"},
+    "time_holdout": {"validation_size"},
+    "nested_kfold": {"folds", "inner_folds"},
 }
+# What every kind takes.
+COMMON_SETTINGS = {"kind", "experiments", "seeds", "epochs", "evaluate_test"}
 
 
 def check_protocol_sizes(config: dict) -> None:
@@ -38,19 +44,19 @@ def check_protocol_sizes(config: dict) -> None:
     n_train = config["data"]["imdb"].get("train_reviews")
     for name, entry in config["protocols"].items():
         kind, key = entry["kind"], f"protocols.{name}"
-        foreign = set(entry) - {"kind", "experiments", "seeds"} - KIND_SETTINGS[kind]
+        foreign = set(entry) - COMMON_SETTINGS - KIND_SETTINGS[kind]
         if foreign:
             takes = ", ".join(sorted(KIND_SETTINGS[kind])) or "no settings"
             raise ConfigError(f"{key}: {', '.join(sorted(foreign))} does not apply to kind {kind!r} (it takes {takes}, "
-                              "plus experiments and seeds)")
+                              f"plus {', '.join(sorted(COMMON_SETTINGS - {'kind'}))})")
         if n_train is None:
             continue
-        if kind == "holdout" and not entry["validation_size"] < n_train:
+        if "holdout" in kind and not entry["validation_size"] < n_train:
             raise ConfigError(f"{key}.validation_size: {entry['validation_size']} leaves no training reviews: the "
                               f"training set has {n_train}; use at most {n_train - 1}")
         if kind == "validation_split" and not 1 <= int(n_train * (1 - entry["fraction"])) < n_train:
             raise ConfigError(f"{key}.fraction: {entry['fraction']} leaves an empty side of {n_train} training reviews")
-        if kind in ("kfold", "grouped_kfold") and entry["folds"] > n_train // 2:
+        if kind in ("kfold", "grouped_kfold", "nested_kfold") and entry["folds"] > n_train // 2:
             raise ConfigError(f"{key}.folds: {entry['folds']} folds of {n_train} training reviews leave fewer than two "
                               f"reviews a fold; use at most {n_train // 2} (the book's sketch uses 4)")
 
@@ -62,7 +68,15 @@ def check_config(config: dict) -> None:
     if final["choose_epochs_on"] not in config["protocols"]:
         raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} is not a protocol of the config "
                           f"(have: {', '.join(config['protocols'])})")
+    if config.get("search") and config["search"]["configs"] > search.size(config):
+        raise ConfigError(f"search.configs: {config['search']['configs']} configurations cannot be drawn without "
+                          f"repeats from a space of {search.size(config)}; draw fewer or widen search.space")
     for protocol, entry in config["protocols"].items():
+        if entry.get("experiments") == "search":
+            if not config.get("search"):
+                raise ConfigError(f"protocols.{protocol}.experiments: 'search' names the search's configurations, but "
+                                  "the config has no search block; add one (see config/config.yaml) or list experiments")
+            continue
         missing = [name for name in entry.get("experiments", []) if name not in config["experiments"]]
         if missing:
             raise ConfigError(f"protocols.{protocol}.experiments: {', '.join(map(repr, missing))} is not an experiment of "
@@ -79,6 +93,11 @@ def check_config(config: dict) -> None:
             experiment(config, name)
         except ValueError as exc:
             raise ConfigError(f"experiment {name!r}: {exc}") from exc
+    for name, entry in search.configs(config).items():
+        try:
+            experiment(config, name, entry)
+        except ValueError as exc:
+            raise ConfigError(f"search: the configuration {name!r}: {exc}") from exc
     for name, point in sweeps.points(config).items():  # refuses a sweep that names nothing, or an unknown axis
         try:
             experiment(config, name, point.entry)

@@ -22,16 +22,20 @@ class Experiment:
     training: TrainingSpec
 
 
-def experiment(config: dict, name: str, entry: dict | None = None) -> Experiment:
-    """An experiment's model and training settings: the config's ``training`` defaults, then its own.
+def experiment(config: dict, name: str, entry: dict | None = None, protocol: str | None = None) -> Experiment:
+    """An experiment's model and training settings: the config's ``training`` defaults, then its own, then the
+    ``epochs`` of ``protocol`` where it sets them.
 
-    ``entry``: its entry where it is not in ``experiments`` (a sweep's point, overfit.sweeps.entries).
+    ``entry``: its entry where it is not in ``experiments`` (a sweep's point or a search's configuration,
+    overfit.sweeps.entries).
     """
     if entry is None:
         if name not in config["experiments"]:
             raise ConfigError(f"no experiment {name!r} in the config (have: {', '.join(config['experiments'])})")
         entry = config["experiments"][name]
     settings = {"weight_decay": 0.0, **config["training"], **{k: entry[k] for k in TRAINING_KEYS if k in entry}}
+    if protocol is not None and "epochs" in config["protocols"][protocol]:
+        settings["epochs"] = config["protocols"][protocol]["epochs"]
     regularizer = entry.get("regularizer", {})
     model = ModelSpec.build(entry["hidden"], l1=regularizer.get("l1", 0.0), l2=regularizer.get("l2", 0.0),
                             dropout=entry.get("dropout", 0.0), input_dim=config["data"]["imdb"]["num_words"])
@@ -65,7 +69,8 @@ def protocol_runs(config: dict, protocol: str, folds: list[Fold], train_size: in
     return [
         Run(protocol, f, s, init_seed=stable_seed(seed, "init", protocol, f.repeat, f.fold, s),
             shuffle_seed=stable_seed(seed, "shuffle", protocol, f.repeat, f.fold, s), label_noise=label_noise,
-            noise_seed=stable_seed(seed, "noise", protocol, f.repeat, f.fold, s))
+            noise_seed=stable_seed(seed, "noise", protocol, f.repeat, f.fold, s),
+            evaluate_test=entry.get("evaluate_test", False))
         for f in folds for s in range(entry.get("seeds", 1))
     ]
 

@@ -5,12 +5,19 @@ Free of JAX: Snakemake and the report stage read it without the engine.
 
 from __future__ import annotations
 
-from overfit import sweeps
+from overfit import search, sweeps
 
 
 def protocol_experiments(config: dict, protocol: str) -> list[str]:
-    """The experiments a protocol trains: its ``experiments`` list, or every experiment."""
-    return list(config["protocols"][protocol].get("experiments", config["experiments"]))
+    """The experiments a protocol trains: its ``experiments`` list, the search's configurations
+    (``experiments: search``), or every written experiment."""
+    listed = config["protocols"][protocol].get("experiments", config["experiments"])
+    return list(search.configs(config)) if listed == "search" else list(listed)
+
+
+def protocol_epochs(config: dict, protocol: str) -> int | None:
+    """The protocol's own number of epochs (``epochs``), which overrides its experiments'; None if it sets none."""
+    return config["protocols"][protocol].get("epochs")
 
 
 def parameter_count(hidden: list[int], input_dim: int) -> int:
@@ -35,7 +42,8 @@ def protocol_models(config: dict, protocol: str, repeats: int | None = None) -> 
     """
     entry = config["protocols"][protocol]
     used = entry.get("repeats", 1) if repeats is None else min(repeats, entry.get("repeats", 1))
-    return entry.get("folds", 1) * used * entry.get("seeds", 1)
+    # a nested K-fold's runs are its inner folds: folds × inner_folds
+    return entry.get("folds", 1) * entry.get("inner_folds", 1) * used * entry.get("seeds", 1)
 
 
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
@@ -51,11 +59,12 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     """
     jobs = {}
     per_job = config.get("wide_models_per_job", 0)
+    entries = sweeps.entries(config)
     for protocol in config["protocols"]:
         models = protocol_models(config, protocol)
         stacks: dict[str, list[str]] = {}
         for name in protocol_experiments(config, protocol):
-            entry = config["experiments"][name]
+            entry = entries[name]
             if is_wide(config, entry["hidden"]):
                 size = per_job or models
                 parts = -(-models // size)

@@ -79,6 +79,71 @@ def grouped_kfold_splits(groups: np.ndarray, folds: int, repeats: int, seed: int
     return out
 
 
+def shuffled_holdout(n_train: int, validation_size: int, repeats: int, seed: int,
+                     groups: np.ndarray | None = None) -> list[Fold]:
+    """Hold-out redrawn ``repeats`` times: each repeat validates on a fresh random ``validation_size`` reviews.
+
+    With ``groups`` (movie ids) whole movies are held out, in a random order, until at least ``validation_size``
+    reviews are: no movie on both sides, as between IMDB's training and test sets.
+    """
+    _check_size(validation_size, n_train)
+    out = []
+    for repeat in range(repeats):
+        rng = np.random.default_rng(stable_seed(seed, "holdout", validation_size, groups is not None, repeat))
+        if groups is None:
+            validation = rng.permutation(n_train)[:validation_size]
+        else:
+            validation = _whole_groups(groups, rng.permutation(np.unique(groups)), validation_size)
+        out.append(_split(repeat, 0, n_train, validation))
+    return out
+
+
+def sorted_holdout(labels: np.ndarray, validation_size: int) -> list[Fold]:
+    """The pitfall of section 4.2: reviews sorted by label, then the last ``validation_size`` held out, unshuffled.
+
+    The validation rows are then (nearly) all of one class, and the training rows hold few of it.
+    """
+    _check_size(validation_size, len(labels))
+    order = np.argsort(np.asarray(labels), kind="stable")
+    return [_split(0, 0, len(labels), order[len(labels) - validation_size:])]
+
+
+def time_holdout(title_numbers: np.ndarray, validation_size: int) -> list[Fold]:
+    """The arrow of time, by proxy: whole movies held out from the highest IMDb title number down (``tt…``, a rough
+    order of when a title was added to IMDb) until at least ``validation_size`` reviews are; older titles train."""
+    _check_size(validation_size, len(title_numbers))
+    return [_split(0, 0, len(title_numbers), _whole_groups(title_numbers, np.unique(title_numbers)[::-1], validation_size))]
+
+
+def nested_kfold_splits(groups: np.ndarray, folds: int, inner_folds: int, seed: int) -> list[Fold]:
+    """The inner folds of a nested K-fold grouped by movie: ``repeat`` names the outer fold (the outer folds are
+    those of ``grouped_kfold_splits(groups, folds, 1, seed)``, the first repeat of every grouped K-fold of ``folds``
+    folds), ``fold`` the inner fold drawn within its training rows. Tuning on the inner folds leaves each outer
+    fold's validation rows unseen until the chosen model is scored on them."""
+    from sklearn.model_selection import GroupKFold
+
+    out = []
+    for outer in grouped_kfold_splits(groups, folds, 1, seed):
+        inner = GroupKFold(inner_folds, shuffle=True, random_state=stable_seed(seed, "nested_kfold", outer.fold))
+        for fold, (train, validation) in enumerate(inner.split(outer.train_rows, groups=groups[outer.train_rows])):
+            out.append(Fold(outer.fold, fold, outer.train_rows[train], "train", outer.train_rows[validation]))
+    return out
+
+
+def _whole_groups(groups: np.ndarray, order: np.ndarray, size: int) -> np.ndarray:
+    """The rows of the groups taken in ``order`` until at least ``size`` rows are taken."""
+    counts = dict(zip(*np.unique(groups, return_counts=True)))
+    taken = np.cumsum([counts[g] for g in order])
+    chosen = order[: int(np.searchsorted(taken, size)) + 1]
+    return np.flatnonzero(np.isin(groups, chosen))
+
+
+def _split(repeat: int, fold: int, n_train: int, validation: np.ndarray) -> Fold:
+    mask = np.zeros(n_train, bool)
+    mask[validation] = True
+    return Fold(repeat, fold, np.flatnonzero(~mask), "train", np.flatnonzero(mask))
+
+
 def nested_subset(fold: Fold, size: int, seed: int) -> Fold:
     """The fold with ``size`` of its training rows: the first ``size`` of one random order of them, so a smaller
     subset is part of every larger one (a learning curve adds data, it does not redraw it)."""
@@ -99,7 +164,9 @@ def shuffled_labels(labels: np.ndarray, rows: np.ndarray, fraction: float, seed:
     return out
 
 
-def build_folds(protocol: dict, n_train: int, n_test: int, movie_ids: np.ndarray, seed: int) -> list[Fold]:
+def build_folds(protocol: dict, n_train: int, n_test: int, movie_ids: np.ndarray, seed: int,
+                labels: np.ndarray | None = None) -> list[Fold]:
+    """``movie_ids``: each training review's IMDb title number (its movie); ``labels``: for ``sorted_holdout``."""
     kind = protocol["kind"]
     if kind == "test_as_validation":
         return test_as_validation(n_train, n_test)
@@ -111,14 +178,26 @@ def build_folds(protocol: dict, n_train: int, n_test: int, movie_ids: np.ndarray
         return kfold_splits(n_train, protocol["folds"], protocol.get("repeats", 1), seed)
     if kind == "grouped_kfold":
         return grouped_kfold_splits(movie_ids, protocol["folds"], protocol.get("repeats", 1), seed)
+    if kind == "shuffled_holdout":
+        groups = movie_ids if protocol.get("group_by_movie", False) else None
+        return shuffled_holdout(n_train, protocol["validation_size"], protocol.get("repeats", 1), seed, groups)
+    if kind == "sorted_holdout":
+        if labels is None:
+            raise ValueError("a sorted hold-out needs the training labels")
+        return sorted_holdout(labels, protocol["validation_size"])
+    if kind == "time_holdout":
+        return time_holdout(movie_ids, protocol["validation_size"])
+    if kind == "nested_kfold":
+        return nested_kfold_splits(movie_ids, protocol["folds"], protocol["inner_folds"], seed)
     raise ConfigError(f"unknown protocol kind {kind!r}")
 
 
-def protocol_folds(config: dict, protocol: str, n_train: int, n_test: int, movie_ids: np.ndarray) -> list[Fold]:
+def protocol_folds(config: dict, protocol: str, n_train: int, n_test: int, movie_ids: np.ndarray,
+                   labels: np.ndarray | None = None) -> list[Fold]:
     """A config protocol's folds (and repeats), as its kind draws them from the config's seed."""
     if protocol not in config["protocols"]:
         raise ConfigError(f"no protocol {protocol!r} in the config (have: {', '.join(config['protocols'])})")
-    return build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, config["seed"])
+    return build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, config["seed"], labels)
 
 
 def save_folds(folds: list[Fold], path) -> None:

@@ -66,6 +66,56 @@ def t_interval(values, confidence: float = 0.95, validation_train_ratio: float |
     return Interval(mean, mean - half, mean + half, mean - naive, mean + naive, n, method)
 
 
+WELCH = "Welch t over independent reshuffles (two samples)"
+F_RATIO = "F over independent reshuffles (ratio of spreads)"
+
+
+def difference_interval(a, b, confidence: float = 0.95) -> Interval:
+    """mean(a) − mean(b) of two independent samples (reshuffles of two protocols), with Welch's t-interval.
+
+    The naive bounds are those of the pooled-variance t-interval.
+    """
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    nan = float("nan")
+    if len(a) == 0 or len(b) == 0:
+        return Interval(nan, nan, nan, nan, nan, len(a) + len(b), WELCH)
+    value = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return Interval(value, nan, nan, nan, nan, len(a) + len(b), WELCH)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else len(a) + len(b) - 2
+    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
+    pooled = np.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+                     * (1 / len(a) + 1 / len(b)))
+    naive = float(stats.t.ppf(0.5 + confidence / 2, len(a) + len(b) - 2)) * pooled
+    return Interval(value, value - half, value + half, value - naive, value + naive, len(a) + len(b), WELCH)
+
+
+def spread_ratio(a, b, b_averaged: int = 1, confidence: float = 0.95) -> Interval:
+    """How many times the spread (standard deviation) of ``a`` exceeds that of ``b``, with the F-interval.
+
+    ``a`` and ``b``: independent estimates (one per reshuffle) from two protocols. ``b_averaged``: each estimate
+    of ``b`` stands for the mean of that many of them (an iterated K-fold of P repeats), whose spread is
+    sd(b) / sqrt(P) when its repeats are independent draws. The interval assumes roughly normal estimates.
+    """
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    nan = float("nan")
+    if len(a) < 2 or len(b) < 2:
+        return Interval(nan, nan, nan, nan, nan, len(a) + len(b), F_RATIO)
+    variance_b = b.var(ddof=1) / b_averaged
+    if variance_b == 0:
+        return Interval(nan, nan, nan, nan, nan, len(a) + len(b), F_RATIO)
+    ratio = a.var(ddof=1) / variance_b
+    tail = (1 - confidence) / 2
+    low = ratio / stats.f.ppf(1 - tail, len(a) - 1, len(b) - 1)
+    high = ratio / stats.f.ppf(tail, len(a) - 1, len(b) - 1)
+    value, low, high = (float(np.sqrt(x)) for x in (ratio, low, high))
+    return Interval(value, low, high, low, high, len(a) + len(b), F_RATIO)
+
+
 def jitter(curves: np.ndarray) -> np.ndarray:
     """Epoch-to-epoch noise of each curve (rows), in the curve's units.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from overfit import search
 from overfit.errors import ConfigError
 
 
@@ -144,8 +145,8 @@ def points(config: dict) -> dict[str, Point]:
 
 
 def entries(config: dict) -> dict[str, dict]:
-    """Every experiment entry, written or swept: what ``overfit.experiments.experiment`` reads."""
-    return {**config["experiments"], **{name: p.entry for name, p in points(config).items()}}
+    """Every experiment entry, written, swept or drawn by the search: what ``overfit.experiments.experiment`` reads."""
+    return {**config["experiments"], **{name: p.entry for name, p in points(config).items()}, **search.configs(config)}
 
 
 def curve(config: dict, name: str) -> list[tuple[str, dict]]:

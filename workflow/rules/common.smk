@@ -6,7 +6,7 @@ from overfit.experiments import experiment as experiment_spec
 from overfit.grid import is_wide, metric_sources, training_jobs
 from overfit.sweeps import entries
 from overfit.imports import job_code
-from overfit.report.catalog import figure_specs
+from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
 
 SOURCES = Path(workflow.basedir) / "src"
@@ -54,13 +54,23 @@ JOB_BENCHMARKS = [
     "results/benchmarks/report/claims.tsv",
     "results/benchmarks/report/movie_leak.tsv",
     "results/benchmarks/report/sweeps.tsv",
+    "results/benchmarks/report/protocol_audit.tsv",
+    "results/benchmarks/report/tuning_leak.tsv",
+    "results/benchmarks/data/duplicates.tsv",
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
 
+# the training jobs that train the reference model under the protocols the audit compares (their seconds
+# are its cost column), and how many experiments share each (a stack's time is split evenly among them)
+AUDIT_JOBS = {f"results/benchmarks/train/{p}/{job}.tsv": len(spec["experiments"]) for (p, job), spec in TRAINING.items()
+              if p in config.get("roles", {}).get("audited", [])
+              and config.get("roles", {}).get("reference") in spec["experiments"]}
+
+
 def all_targets():
     return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/sweeps.csv",
-            "results/report.html"]
+            "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", "results/report.html"]
 
 
 def curves_of(experiment):
@@ -86,7 +96,7 @@ def job_config(experiments, protocol):
 
 def report_config():
     """What the claims and the report read of the config: roles, protocols, experiments, training defaults."""
-    keys = ("seed", "data", "training", "experiments", "sweeps", "protocols", "roles", "final")
+    keys = ("seed", "data", "training", "experiments", "sweeps", "search", "protocols", "roles", "final")
     return {key: config[key] for key in keys if key in config}
 
 
@@ -119,7 +129,7 @@ def training_runtime_min(protocol, job):
     models = len(spec["runs"])
     # a stack's step costs about what its widest model's does alone, plus a little per model (README)
     widest = max(spec["experiments"], key=lambda e: ENTRIES[e]["hidden"][0])
-    epochs = experiment_spec(config, widest, ENTRIES[widest]).training.epochs
+    epochs = experiment_spec(config, widest, ENTRIES[widest], protocol).training.epochs
     return resources.train_runtime_minutes(ENTRIES[widest]["hidden"], epochs, models)
 
 

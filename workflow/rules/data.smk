@@ -101,3 +101,26 @@ rule prepare_fashion_mnist:
         "../envs/overfit.yaml"
     script:
         "../scripts/prepare_fashion_mnist.py"
+
+
+rule duplicates:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        code=code("overfit.jobs.data:duplicates"),
+    output:
+        pairs="results/data/imdb/duplicate_pairs.parquet",
+        summary=report("results/duplicates.csv", caption="../report/duplicates.rst", category="5. Evaluation protocols, measured"),
+    params:
+        num_words=config["data"]["imdb"]["num_words"],
+    log:
+        "logs/duplicates.log",
+    benchmark:
+        "results/benchmarks/data/duplicates.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/duplicates.py"

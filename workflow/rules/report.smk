@@ -87,11 +87,56 @@ rule sweeps:
         "../scripts/sweeps.py"
 
 
+rule protocol_audit:
+    input:
+        metrics="results/metrics.parquet",
+        # what each protocol's training of the reference model cost
+        benchmarks=list(AUDIT_JOBS),
+        code=code("overfit.jobs.report:protocol_audit"),
+    output:
+        report("results/protocol_audit.csv", caption="../report/protocol_audit.rst", category="5. Evaluation protocols, measured"),
+    params:
+        config=report_config(),
+        shared_by=list(AUDIT_JOBS.values()),
+    log:
+        "logs/protocol_audit.log",
+    benchmark:
+        "results/benchmarks/report/protocol_audit.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/protocol_audit.py"
+
+
+rule tuning_leak:
+    input:
+        metrics="results/metrics.parquet",
+        code=code("overfit.jobs.report:tuning_leak"),
+    output:
+        report("results/tuning_leak.csv", caption="../report/tuning_leak.rst", category="5. Evaluation protocols, measured"),
+    params:
+        config=report_config(),
+    log:
+        "logs/tuning_leak.log",
+    benchmark:
+        "results/benchmarks/report/tuning_leak.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/tuning_leak.py"
+
+
 rule figure:
     input:
         metrics="results/metrics.parquet",
-        # a sweep's figure draws its table
-        sweeps=lambda w: ["results/sweeps.csv"] if FIGURES[w.figure].kind == "sweep" else [],
+        # a sweep's, the audit's and the tuning leak's figures draw their tables
+        table=lambda w: [TABLES[FIGURES[w.figure].kind]] if FIGURES[w.figure].kind in TABLES else [],
         code=code("overfit.jobs.report:figure", BOOK_HISTORIES),
     output:
         report("results/figures/{figure}.png", caption="../report/figure.rst", category=lambda w: FIGURES[w.figure].category),
@@ -116,6 +161,9 @@ rule report:
         scores="results/test_scores.csv",
         leak="results/movie_leak.csv",
         sweeps="results/sweeps.csv",
+        audit="results/protocol_audit.csv",
+        tuning="results/tuning_leak.csv",
+        duplicates="results/duplicates.csv",
         metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
         figures=expand("results/figures/{figure}.png", figure=FIGURES),

@@ -76,6 +76,9 @@ class Run:
     evaluation_name: str = "validation"  # the `split` column of its evaluation rows
     label_noise: float = 0.0  # the share of its training rows whose labels are shuffled among them (memorization)
     noise_seed: int = 0
+    # also score every epoch on the whole test split (rows with split "test"): the tuning-leak study measures
+    # how optimistic a chosen validation score is with it; nothing is chosen on it
+    evaluate_test: bool = False
 
     @property
     def labels(self) -> dict:
@@ -194,14 +197,18 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
     trainer = trainer or Trainer(specs, training)
     names = names or tuple(f"model {i + 1}" for i in range(len(specs)))
     dense_dim = specs[0].input_dim if training.input_mode == "dense" else None
+    tested = any(run.evaluate_test for run in runs)
     device = {name: DeviceSplit.from_reviews(splits[name], dense_dim)
-              for name in {"train", *(run.fold.validation_split for run in runs)}}
+              for name in {"train", *(run.fold.validation_split for run in runs), *(["test"] if tested else [])}}
     epoch_batches = [shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size) for run in runs]
     eval_chunks = [batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size) for run in runs]
     # the largest batch of any run, rounded up: every call compiles once
     train_slots = round_up(max(max_slots(b, device["train"].host_lengths) for batches in epoch_batches for b in batches))
     eval_slots = round_up(max(max_slots(c, device[run.fold.validation_split].host_lengths)
                               for c, run in zip(eval_chunks, runs)))
+    if tested:
+        test_chunks = jnp.asarray(batched_rows(np.arange(len(splits["test"]), dtype=np.int32), training.eval_batch_size))
+        test_slots = round_up(max_slots(np.asarray(test_chunks), device["test"].host_lengths))
     epoch_inputs = EpochInputs(splits["train"], device["train"].host_lengths, specs[0].input_dim, train_slots, trainer.csr)
 
     chosen = range(len(runs)) if train_only is None else train_only
@@ -220,9 +227,11 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
         for epoch in range(1, training.epochs + 1):
             params, opt_state, train_metrics = trainer.train_epoch(
                 params, opt_state, arrays, *inputs, jax.random.fold_in(base_key, epoch), train_slots)
-            evaluation = None
+            evaluation = test = None
             if run.evaluate_every_epoch or epoch == training.epochs:
                 evaluation = trainer.evaluate(params, eval_arrays, jnp.asarray(chunks), eval_slots)
+            if run.evaluate_test:
+                test = np.asarray(trainer.evaluate(params, device["test"].arrays(), test_chunks, test_slots))
             if epoch < training.epochs:  # the host builds the next epoch's inputs while the device trains this one
                 inputs = epoch_inputs(batches[epoch])
             train_metrics = np.asarray(train_metrics)
@@ -230,7 +239,7 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
             for m in range(len(specs)):
                 if alive[m]:
                     shown = None if evaluation is None else evaluation[m]
-                    if _record(rows[m], run, epoch, train_metrics[m], shown):
+                    if _record(rows[m], run, epoch, train_metrics[m], shown, None if test is None else test[m]):
                         alive[m] = False
                         log.warning("%s, run %s diverged at epoch %d", names[m], run.labels, epoch)
             progress.epoch_done(index, run, epoch, train_metrics, evaluation, alive)
@@ -277,10 +286,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _record(rows: list, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None) -> bool:
+def _record(rows: list, run: Run, epoch: int, train_metrics: np.ndarray, evaluation: np.ndarray | None,
+            test: np.ndarray | None = None) -> bool:
     """Append the epoch's rows; return True when the run diverged (a non-finite loss)."""
     diverged = not np.all(np.isfinite(train_metrics)) or (evaluation is not None and not np.all(np.isfinite(evaluation)))
-    for split, values in (("train", train_metrics), (run.evaluation_name, evaluation)):
+    for split, values in (("train", train_metrics), (run.evaluation_name, evaluation), ("test", test)):
         if values is None:
             continue
         rows.extend(_row(run, epoch, split, metric, value, diverged) for metric, value in zip(METRICS, values))

@@ -48,7 +48,24 @@ def folds(job) -> None:
     from overfit.protocols import protocol_folds, save_folds
 
     train, test = imdb.load_split(job.input.train), imdb.load_split(job.input.test)
-    folds = protocol_folds(job.params.config, job.wildcards.protocol, len(train), len(test), train.movie_id)
+    folds = protocol_folds(job.params.config, job.wildcards.protocol, len(train), len(test), train.movie_id,
+                           train.label)
     save_folds(folds, job.output[0])
     log.info("%s: %d folds, %s training and %s validation rows each", job.wildcards.protocol, len(folds),
              sorted({len(f.train_rows) for f in folds}), sorted({len(f.validation_rows) for f in folds}))
+
+
+def duplicates(job) -> None:
+    """Duplicate and near-duplicate reviews within and across IMDB's splits (section 4.2's redundancy)."""
+    from overfit.data import imdb
+    from overfit.data.duplicates import find_pairs, summary
+    from overfit.files import atomic_path
+
+    train, test = imdb.load_split(job.input.train), imdb.load_split(job.input.test)
+    pairs = find_pairs(train, test, job.params.num_words)
+    table = summary(pairs, len(train), len(test))
+    with atomic_path(job.output.pairs) as partial:
+        pairs.to_parquet(partial, index=False)
+    with atomic_path(job.output.summary) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("duplicates:\n%s", table.to_string(index=False))

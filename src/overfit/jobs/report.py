@@ -38,38 +38,60 @@ def claims(job) -> None:
 def movie_leak(job) -> None:
     import pandas as pd
 
-    from overfit.files import atomic_path
     from overfit.report.leak import movie_leak as leak_table
 
     table = leak_table(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config)
-    with atomic_path(job.output[0]) as partial:
-        table.to_csv(partial, index=False, float_format="%.6g")
-    log.info("movie leak:\n%s", table.to_string(index=False))
+    _write_csv(table, job.output[0], "movie leak")
 
 
 def figure(job) -> None:
     import pandas as pd
 
     from overfit.report import figures
-    from overfit.report.catalog import FigureSpec
+    from overfit.report.catalog import TABLES, FigureSpec
     from overfit.report.tables import book_histories
 
     spec = FigureSpec(**job.params.spec)
     metrics = pd.read_parquet(job.input.metrics)
-    sweep_rows = pd.read_csv(job.input.sweeps[0]) if spec.kind == "sweep" else None
-    figures.save(figures.draw(spec, metrics, book_histories(), sweep_rows), job.output[0])
+    rows = pd.read_csv(job.input.table[0]) if spec.kind in TABLES else None
+    figures.save(figures.draw(spec, metrics, book_histories(), rows), job.output[0])
+
+
+def _write_csv(table, path, title: str) -> None:
+    from overfit.files import atomic_path
+
+    with atomic_path(path) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("%s:\n%s", title, table.to_string(index=False))
 
 
 def sweeps(job) -> None:
     import pandas as pd
 
-    from overfit.files import atomic_path
     from overfit.report.sweeps import sweep_table
 
-    table = sweep_table(pd.read_parquet(job.input.metrics), job.params.config)
-    with atomic_path(job.output[0]) as partial:
-        table.to_csv(partial, index=False, float_format="%.6g")
-    log.info("sweeps:\n%s", table.to_string(index=False))
+    _write_csv(sweep_table(pd.read_parquet(job.input.metrics), job.params.config), job.output[0], "sweeps")
+
+
+def protocol_audit(job) -> None:
+    """Section 4.2: each audited protocol's estimate of the reference model's test score, its bias, spread, cost."""
+    import pandas as pd
+
+    from overfit.report.audit import audit_table
+    from overfit.report.provenance import protocol_seconds
+
+    seconds = protocol_seconds(job.input.benchmarks, job.params.shared_by)
+    table = audit_table(pd.read_parquet(job.input.metrics), job.params.config, seconds)
+    _write_csv(table, job.output[0], "protocol audit")
+
+
+def tuning_leak(job) -> None:
+    """Section 4.2's information leak: the optimism of a validation score chosen among N configurations."""
+    import pandas as pd
+
+    from overfit.report.tuning import tuning_leak as leak_curves
+
+    _write_csv(leak_curves(pd.read_parquet(job.input.metrics), job.params.config), job.output[0], "tuning leak")
 
 
 def report(job) -> None:
@@ -91,6 +113,7 @@ def report(job) -> None:
         scores=pd.read_csv(job.input.scores),
         leak=pd.read_csv(job.input.leak),
         sweeps=pd.read_csv(job.input.sweeps),
+        protocol_study=tuple(pd.read_csv(path) for path in (job.input.audit, job.input.tuning, job.input.duplicates)),
         runs=run_counts(metrics),
         seeds=seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),

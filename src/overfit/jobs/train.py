@@ -33,7 +33,7 @@ def train(job) -> None:
 
     config, protocol, names = job.params.config, job.wildcards.protocol, job.params.experiments
     splits = _load_imdb(job)
-    specs = [experiments.experiment(config, name) for name in names]
+    specs = [experiments.experiment(config, name, protocol=protocol) for name in names]
     # a stack's experiments share their data settings (overfit.grid.training_jobs): subset size, label noise
     data = config["experiments"][names[0]]
     runs = experiments.protocol_runs(config, protocol, load_folds(job.input.folds), data.get("train_size"),

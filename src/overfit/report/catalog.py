@@ -35,6 +35,10 @@ BOOK = "1. The book's figures"
 FOLDED = "2. Folded comparisons"
 LEAK = "3. The movie leak"
 SWEEPS = "4. Sweeps: curves, not points"
+PROTOCOLS = "5. Evaluation protocols, measured"
+# The results table a figure kind draws from (figures of other kinds draw from results/metrics.parquet).
+TABLES = {"sweep": "results/sweeps.csv", "protocol_audit": "results/protocol_audit.csv",
+          "tuning_leak": "results/tuning_leak.csv"}
 SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_strength": "L1 strength",
                 "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
                 "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
@@ -119,6 +123,23 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                 f"and the test loss of models trained on all training reviews ({test}, mean of its seeds), where run.",
                 protocols=(random_folds, folded, test)))
     specs.extend(sweep_specs(config))
+    if roles.get("audited") and roles.get("book_4_4"):
+        specs.append(FigureSpec(
+            "protocol_audit", PROTOCOLS, "Each protocol's estimate of the test score: bias, spread and cost",
+            "protocol_audit", roles["book_4_4"], (reference,), "validation", "loss", protocols=tuple(roles["audited"]),
+            caption=f"{reference}: each protocol's estimate (lowest mean validation loss, and the accuracy at its epoch) "
+                    f"minus the test curve of {roles['book_4_4']} there (bias: mean with its t-interval over redraws), "
+                    "its spread (sd over redraws; iterated rows derived as sd / √P) and, in the labels, its cost per "
+                    "estimate in model-epochs and seconds (this run's machine)."))
+    tuning = [roles[r] for r in ("tuning_small", "tuning_large", "tuning_kfold", "tuning_nested") if roles.get(r)]
+    if tuning:
+        specs.append(FigureSpec(
+            "tuning_leak", PROTOCOLS, "The information leak: optimism of the best of N configurations", "tuning_leak",
+            tuning[0], (), "validation", "loss", protocols=tuple(tuning),
+            caption="Optimism of the validation score of the configuration a random search keeps (the best of N on "
+                    "validation loss): test loss − its validation loss, and validation − test accuracy; mean over "
+                    "subsets of N configurations and redraws, band = 10th to 90th percentile. The test set only "
+                    "measures the leak."))
     return specs
 
 

@@ -289,6 +289,83 @@ def _fit_claim(ctx: Context, row: dict) -> Result:
     return result
 
 
+# --- section 4.2: statistics of protocols (overfit.report.audit, overfit.report.tuning) -------------------------
+# Each takes the context, the protocols of the row's ``study`` roles and the metric, and returns the interval
+# and a description of it. Every estimate is one use of a protocol (a redraw), independent of the others.
+
+def _estimates(ctx: Context, protocol: str):
+    from overfit.report.audit import estimates, truth
+
+    reference, book = ctx.experiments("reference")[0], ctx.protocol("book_4_4")
+    if reference not in ctx.present.get(protocol, set()):
+        raise NotRun(f"{protocol} has no runs of {reference}")
+    test = truth(ctx.metrics, reference, book)
+    if test.empty:
+        raise NotRun(f"{book} (the test curve every estimate is judged against) has no runs of {reference}")
+    return estimates(ctx.metrics, reference, protocol, test)
+
+
+def _spread_ratio(ctx, protocols, metric, averaged=False):
+    a, b = (_estimates(ctx, p) for p in protocols)
+    repeats = ctx.config["protocols"][protocols[1]].get("repeats", 1) if averaged else 1
+    what = f"iterated ×{repeats} (derived: sd / √{repeats})" if averaged else "single"
+    detail = (f"spreads (sd over reshuffles): {protocols[0]} {a[metric].std(ddof=1):.4f} ({len(a)} estimates), "
+              f"{protocols[1]} {what} {b[metric].std(ddof=1) / np.sqrt(repeats):.4f} ({len(b)} estimates)")
+    return stats.spread_ratio(a[metric], b[metric], repeats), f"sd of the {metric} estimate: {protocols[0]} / {protocols[1]} {what}", detail
+
+
+def _estimate_difference(ctx, protocols, metric):
+    a, b = (_estimates(ctx, p) for p in protocols)
+    detail = f"means: {protocols[0]} {a[metric].mean():.4f} ({len(a)}), {protocols[1]} {b[metric].mean():.4f} ({len(b)})"
+    return (stats.difference_interval(a[metric], b[metric]),
+            f"mean {metric} estimate: {protocols[0]} − {protocols[1]}", detail)
+
+
+def _absolute_error(ctx, protocols, metric):
+    a = _estimates(ctx, protocols[0])
+    errors = a[f"error_{metric}"]
+    detail = f"errors: {', '.join(f'{e:+.3f}' for e in errors)}; chosen epochs {sorted(a.epoch.astype(int))}"
+    return stats.t_interval(errors.abs()), f"|{metric} estimate − test {metric} at its epoch|, {protocols[0]}", detail
+
+
+def _selection_gain(ctx, protocols, metric):
+    from overfit.report.tuning import scores, selection_gain
+
+    configs = [n for n in ctx.present.get(protocols[0], set()) if n in sweeps.entries(ctx.config)]
+    table = scores(ctx.metrics, sorted(configs), protocols[0])
+    if table.empty or table.test_loss.isna().all():
+        raise NotRun(f"{protocols[0]} has no test scores (it needs evaluate_test)")
+    gain = selection_gain(table, metric)
+    detail = f"{table.config.nunique()} configurations; per redraw: {', '.join(f'{g:+.4f}' for g in gain)}"
+    return (stats.t_interval(gain), f"optimism ({metric}) of the best of all configurations − of one alone, "
+            f"{protocols[0]}", detail)
+
+
+STUDY_STATISTICS = {
+    "spread_ratio": lambda ctx, p, m: _spread_ratio(ctx, p, m),
+    "iterated_spread_ratio": lambda ctx, p, m: _spread_ratio(ctx, p, m, averaged=True),
+    "estimate_difference": _estimate_difference,
+    "absolute_error": _absolute_error,
+    "selection_gain": _selection_gain,
+}
+
+
+def _study_claim(ctx: Context, row: dict) -> Result:
+    result = Result(row["id"], row["section"], row["sentence"], claimed=stats.describe_claimed(row["claimed"]),
+                    words=row["words"])
+    try:
+        protocols = [ctx.protocol(role) for role in row["study"]]
+        result.protocol = " vs ".join(protocols)
+        interval, result.statistic, result.detail = STUDY_STATISTICS[row["statistic"]](ctx, protocols, row.get("metric", "loss"))
+    except NotRun as reason:
+        result.detail = str(reason)
+        return result
+    result.value, result.low, result.high = interval.value, interval.low, interval.high
+    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
+    result.verdict = stats.verdict(interval, row["claimed"])
+    return result
+
+
 def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict) -> pd.DataFrame:
     """One row per (claim, protocol) of the chapter; see Result for the columns."""
     ctx = Context(metrics, scores, config, chapter)
@@ -296,6 +373,8 @@ def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, ch
     for row in chapter["claims"]:
         if "fit" in row:
             results.append(_fit_claim(ctx, row))
+        elif "study" in row:
+            results.append(_study_claim(ctx, row))
         else:
             results.extend(_curve_claim(ctx, row, protocol_role) for protocol_role in row["protocols"])
     _apply_requirements(results, chapter)

@@ -38,14 +38,18 @@ def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: st
     ax.plot(median.index, median.values, style, color=colour, markersize=markersize, label=f"{label} (ours, median of {runs})")
 
 
-def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, sweeps: pd.DataFrame | None = None):
+def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.DataFrame | None = None):
     """One figure; the book's recorded runs (``spec.book``) drawn in grey where the book has them.
 
-    ``sweeps``: results/sweeps.csv, which a sweep's figure draws from.
+    ``table``: the results table the figure's kind draws from (overfit.report.catalog.TABLES).
     """
     sns.set_theme(style="whitegrid", context="notebook")
     if spec.kind == "sweep":
-        return _draw_sweep(spec, sweeps[sweeps.sweep == spec.sweep])
+        return _draw_sweep(spec, table[table.sweep == spec.sweep])
+    if spec.kind == "protocol_audit":
+        return _draw_audit(spec, table)
+    if spec.kind == "tuning_leak":
+        return _draw_tuning(spec, table)
     book_names = dict(spec.book)
     metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
     label = "accuracy" if spec.metric == "acc" else "loss"
@@ -133,6 +137,65 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame):
             ax.set_xscale("symlog", linthresh=float(values[values > 0].min()))
     axes[0].legend(fontsize=7)
     fig.suptitle(f"{spec.title} ({spec.protocol}, {int(table.runs.min()) if len(table) else 0} runs a point)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _clipped(ax, values: pd.Series, y: np.ndarray, symmetric: bool) -> pd.Series:
+    """Set the axis to the bulk of ``values`` (a pitfall can be 100 times off) and mark each value beyond it at the
+    edge with its number; return the values as drawn."""
+    bulk = float(values.abs().quantile(0.85)) * 2.2 or 1.0
+    drawn = values.clip(-bulk, bulk)
+    for yi, value in zip(y, values):
+        if abs(value) > bulk:
+            ax.annotate(f"{value:+.3g} →" if value > 0 else f"← {value:+.3g}", (np.sign(value) * bulk, yi), fontsize=7,
+                        ha="right" if value > 0 else "left", va="bottom", color="tab:red")
+    ax.set_xlim(-bulk * 1.05 if symmetric else 0, bulk * 1.05)
+    return drawn
+
+
+def _draw_audit(spec: FigureSpec, table: pd.DataFrame):
+    """Bias (with its interval) and spread per protocol, loss and accuracy; each label gives the cost of an estimate.
+    Values far beyond the rest (the sorted split that holds out a whole class) are marked at the axis' edge."""
+    table = table.sort_values("model_epochs", kind="stable").reset_index(drop=True)
+    labels = [f"{p} {e if e != 'single' else ''} ({m:.0f} model-epochs, {s:.1f} s)".replace("  ", " ")
+              for p, e, m, s in zip(table.protocol, table.estimate, table.model_epochs, table.seconds)]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 0.32 * len(table) + 1.6), sharey=True)
+    y = np.arange(len(table))
+    for ax, metric, unit in ((axes[0], "loss", "loss"), (axes[2], "acc", "accuracy")):
+        bias = _clipped(ax, table[f"bias_{metric}"], y, symmetric=True)
+        inside = bias == table[f"bias_{metric}"]
+        low = (table[f"bias_{metric}"] - table[f"bias_{metric}_low"]).where(inside).fillna(0)
+        high = (table[f"bias_{metric}_high"] - table[f"bias_{metric}"]).where(inside).fillna(0)
+        ax.errorbar(bias, y, xerr=[low, high], fmt="o", color="tab:blue", capsize=2)
+        ax.axvline(0, color="0.4", linewidth=0.8)
+        ax.set_title(f"Bias, {unit} (95%)", fontsize=10)
+    for ax, metric, unit in ((axes[1], "loss", "loss"), (axes[3], "acc", "accuracy")):
+        colours = ["tab:orange" if derived else "tab:green" for derived in table.spread_derived]
+        ax.barh(y, _clipped(ax, table[f"spread_{metric}"].fillna(0), y, symmetric=False), color=colours)
+        ax.set_title(f"Spread, {unit} (orange: derived)", fontsize=10)
+    axes[0].set_yticks(y, labels, fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_tuning(spec: FigureSpec, table: pd.DataFrame):
+    """Optimism against the number of configurations compared, one line (and band) per validation protocol."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, (protocol, group) in enumerate(table.groupby("protocol", sort=False)):
+        colour = sns.color_palette()[i % 10]
+        for ax, metric in zip(axes, ("loss", "acc")):
+            ax.plot(group.configs, group[f"optimism_{metric}"], "o-", color=colour, markersize=3, label=protocol)
+            ax.fill_between(group.configs, group[f"optimism_{metric}_p10"], group[f"optimism_{metric}_p90"],
+                            color=colour, alpha=0.15)
+    for ax, title in zip(axes, ("Test loss − selected validation loss", "Selected validation − test accuracy")):
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_xlabel("configurations compared (N)")
+        ax.set_title(title, fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from overfit import stats
-from overfit.report.catalog import SWEEPS, FigureSpec
+from overfit.report.catalog import PROTOCOLS, SWEEPS, FigureSpec
 from overfit.report.leak import summary as leak_summary
 
 STYLE = """
@@ -203,9 +203,57 @@ def sweeps_table(sweeps: pd.DataFrame) -> str:
             f"{rows}</table>")
 
 
+def protocols_tables(audit: pd.DataFrame, tuning: pd.DataFrame, duplicates: pd.DataFrame) -> str:
+    """Section 4.2's tables: the protocol audit, the tuning leak at a few N, and the duplicate counts."""
+    audit_rows = "".join(
+        f"<tr><td>{_e(r.protocol)}</td><td>{_e(r.estimate)}</td><td>{_e(r.kind)}</td>"
+        f"<td class=num>{_number(r.validation_size, 0)}</td><td class=num>{int(r.estimates)}</td>"
+        f"<td class=num>{int(r.model_epochs)}</td><td class=num>{_number(r.seconds, 1)}</td>"
+        f"<td class=num>{_number(r.chosen_epoch, 1)}</td>"
+        f"<td class=num>{_number(r.loss)}</td><td class=num>{_number(r.bias_loss, 3)} {_interval(r.bias_loss_low, r.bias_loss_high)}</td>"
+        f"<td class=num>{_number(r.spread_loss, 3)}{'*' if r.spread_derived else ''}</td>"
+        f"<td class=num>{_number(r.acc)}</td><td class=num>{_number(r.bias_acc, 3)} {_interval(r.bias_acc_low, r.bias_acc_high)}</td>"
+        f"<td class=num>{_number(r.spread_acc, 3)}{'*' if r.spread_derived else ''}</td></tr>"
+        for r in audit.itertuples())
+    shown = tuning[tuning.configs.isin({1, 2, 4, int(tuning.configs.max()) if len(tuning) else 1})]
+    tuning_rows = "".join(
+        f"<tr><td>{_e(r.protocol)}</td><td class=num>{int(r.configs)}</td>"
+        f"<td class=num>{_number(r.optimism_loss, 3)} [{_number(r.optimism_loss_p10, 3)}, {_number(r.optimism_loss_p90, 3)}]</td>"
+        f"<td class=num>{_number(r.optimism_acc, 3)} [{_number(r.optimism_acc_p10, 3)}, {_number(r.optimism_acc_p90, 3)}]</td>"
+        f"<td class=num>{_number(r.selected_loss)}</td><td class=num>{_number(r.selected_test_loss)}</td></tr>"
+        for r in shown.itertuples())
+    duplicate_rows = "".join(
+        f"<tr><td>{_e(r.kind)}</td><td>{_e(r.where)}</td><td class=num>{int(r.pairs)}</td><td class=num>{int(r.reviews)}</td>"
+        f"<td class=num>{100 * r.share_of_train:.2f}%</td><td class=num>{100 * r.share_of_test:.2f}%</td></tr>"
+        for r in duplicates.itertuples())
+    return ("<h3>The protocol audit</h3><p class=note>Each row: one protocol's estimates of the reference model's test "
+            "score (lowest mean validation loss over its folds, and the accuracy at that epoch), against the book "
+            "protocol's test curve at the same epoch. <b>bias</b>: mean error with its t-interval over the protocol's "
+            "redraws (they are independent draws of split and initialisation, from these 25,000 reviews); <b>spread</b>: "
+            "sd of the estimates over redraws (* derived: an iterated K-fold's single repeat's sd / √P); <b>cost</b>: per "
+            "estimate, model-epochs and training seconds on this run's machine. The pitfalls are rows too: "
+            "<i>sorted_split</i> (sorted by label, last reviews held out unshuffled) and <i>newest_movies</i> (the "
+            "newest IMDb titles held out), each against the random whole-movie hold-outs of the same size.</p>"
+            "<table><tr><th>protocol</th><th>estimate</th><th>kind</th><th>validation reviews</th><th>estimates</th>"
+            "<th>model-epochs</th><th>seconds</th><th>chosen epoch</th><th>val loss</th><th>bias, 95%</th><th>spread</th>"
+            f"<th>val acc</th><th>bias, 95%</th><th>spread</th></tr>{audit_rows}</table>"
+            "<h3>The information leak</h3><p class=note>Optimism of the configuration a random search keeps (best of N "
+            "on validation loss, epochs chosen too): test − validation loss, and validation − test accuracy, mean "
+            "[10th, 90th percentile] over subsets of N and redraws. All tuning splits are grouped by movie, so a "
+            "single configuration's optimism is near zero and what grows with N is the leak. <b>The test set is used "
+            "here only to measure the leak; nothing is chosen on it.</b></p>"
+            "<table><tr><th>protocol</th><th>N</th><th>optimism, loss</th><th>optimism, accuracy</th>"
+            f"<th>selected val loss</th><th>its test loss</th></tr>{tuning_rows}</table>"
+            "<h3>Redundancy: duplicate reviews</h3><p class=note>Reviews whose word sets are identical, or nearly "
+            "(Jaccard ≥ 0.8; found by MinHash banding, so a lower bound), as the model sees them.</p>"
+            "<table><tr><th>kind</th><th>where</th><th>pairs</th><th>reviews</th><th>of training set</th>"
+            f"<th>of test set</th></tr>{duplicate_rows}</table>")
+
+
 def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs: pd.DataFrame, seeds: pd.DataFrame,
          figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict,
-         sweeps: pd.DataFrame | None = None) -> str:
+         sweeps: pd.DataFrame | None = None, protocol_study: tuple[pd.DataFrame, ...] | None = None) -> str:
+    """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv and duplicates.csv (section 4.2)."""
     roles = config.get("roles", {})
     folded = roles.get("folded", config["final"]["choose_epochs_on"])
     leak_figures = [_figure(spec, path) for spec, path in figures if spec.kind == "movie_leak"]
@@ -216,6 +264,7 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
     figure_sections = "".join(
         f"<h2 id='{_anchor(category)}'>{_e(category)}</h2><div class=figures>{''.join(_figure(s, p) for s, p in items)}</div>"
         + (sweeps_table(sweeps) if category == SWEEPS and sweeps is not None else "")
+        + (protocols_tables(*protocol_study) if category == PROTOCOLS and protocol_study is not None else "")
         for category, items in by_category.items())
     toc_figures = "".join(
         f"<li><a href='#{_anchor(category)}'>{_e(category)}</a><ul>"
@@ -230,8 +279,9 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
 <h1>overfit</h1>
 <p>Chapter 4 of <em>Deep Learning with Python</em> (1st edition), re-run on the real IMDB reviews with the book's
 models, optimizer and loss (Keras 2.0.8 semantics). Every number below is computed from <code>results/metrics.parquet</code>,
-<code>results/test_scores.csv</code>, <code>results/claims.csv</code>, <code>results/movie_leak.csv</code> and
-<code>results/sweeps.csv</code>.</p>
+<code>results/test_scores.csv</code>, <code>results/claims.csv</code>, <code>results/movie_leak.csv</code>,
+<code>results/sweeps.csv</code>, <code>results/protocol_audit.csv</code>, <code>results/tuning_leak.csv</code> and
+<code>results/duplicates.csv</code>.</p>
 
 <h2 id="summary">Summary</h2>
 <ul>

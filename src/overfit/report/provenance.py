@@ -39,3 +39,13 @@ def job_benchmarks(paths: list[str | Path], root: str | Path = "results/benchmar
         job = str(Path(path).relative_to(root).with_suffix(""))
         rows.append({"job": job, "seconds": float(table.s.iloc[0]), "max_rss_mb": float(pd.to_numeric(table.max_rss, errors="coerce").iloc[0])})
     return pd.DataFrame(rows, columns=["job", "seconds", "max_rss_mb"]).sort_values("job", ignore_index=True)
+
+
+def protocol_seconds(paths: list[str | Path], shared_by: list[int], root: str | Path = "results/benchmarks") -> dict[str, float]:
+    """Training seconds per protocol from the ``benchmark:`` files of training jobs (train/<protocol>/<job>.tsv),
+    each job's time divided by ``shared_by`` (how many experiments it trains: a stack's time split evenly, a
+    rough share since they share its steps)."""
+    jobs = job_benchmarks(paths, root)  # sorted by job: match the shares by name
+    shares = dict(zip((str(Path(p).relative_to(root).with_suffix("")) for p in paths), shared_by))
+    seconds = jobs.seconds / jobs.job.map(shares)
+    return seconds.groupby(jobs.job.str.split("/").str[1]).sum().to_dict()
