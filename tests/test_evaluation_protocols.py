@@ -133,9 +133,9 @@ def test_an_estimate_is_the_mean_curves_lowest_loss_judged_at_its_epoch_against_
     rows += metric_rows("k2", {(0, 0, 0): [0.7, 0.8, 0.9], (0, 1, 0): [0.7, 0.8, 0.8],
                                (1, 0, 0): [0.9, 0.8, 0.7], (1, 1, 0): [0.8, 0.8, 0.8]}, metric="acc")
     metrics = pd.DataFrame(rows)
-    test = audit.truth(metrics, "original", "book")
+    test = audit.truth(*audit.validation_curves(metrics, "original", "book"))
     assert test.loss.tolist() == pytest.approx([0.51, 0.41, 0.46])
-    table = audit.estimates(metrics, "original", "k2", test)
+    table = audit.estimates(*audit.validation_curves(metrics, "original", "k2"), test)
     assert table.epoch.tolist() == [3, 1]
     assert table.loss.tolist() == pytest.approx([0.35, 0.30])
     assert table.error_loss.tolist() == pytest.approx([0.35 - 0.46, 0.30 - 0.51])

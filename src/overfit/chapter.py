@@ -20,10 +20,12 @@ from overfit.grid import parameter_count
 EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer")
 # Roles a sweep plays (config ``sweeps:``): a curve of experiments, ordered by overfit.report.sweeps.ordered.
 SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size")
+# The validation protocols the search is tuned on (overfit.report.tuning), in the report's order.
+TUNING_ROLES = ("tuning_small", "tuning_large", "tuning_kfold", "tuning_nested")
 PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds",
                   # section 4.2 measured (overfit.report.audit, overfit.report.tuning); audited: a list
                   "audited", "holdout_small", "holdout_large", "holdout_of_fold", "kfold_of_fold", "grouped_holdout",
-                  "sorted_split", "sorted_class_split", "time_split", "tuning_small", "tuning_large", "tuning_kfold", "tuning_nested")
+                  "sorted_split", "sorted_class_split", "time_split", *TUNING_ROLES)
 FIT_STATISTICS = ("test_acc", "test_loss", "test_data_loss")  # columns of results/test_scores.csv
 
 

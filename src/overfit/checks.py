@@ -51,7 +51,7 @@ def check_protocol_sizes(config: dict) -> None:
                               f"plus {', '.join(sorted(COMMON_SETTINGS - {'kind'}))})")
         if n_train is None:
             continue
-        if "holdout" in kind and not entry["validation_size"] < n_train:
+        if "validation_size" in KIND_SETTINGS[kind] and not entry["validation_size"] < n_train:
             raise ConfigError(f"{key}.validation_size: {entry['validation_size']} leaves no training reviews: the "
                               f"training set has {n_train}; use at most {n_train - 1}")
         if kind == "validation_split" and not 1 <= int(n_train * (1 - entry["fraction"])) < n_train:

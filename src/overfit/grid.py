@@ -15,11 +15,6 @@ def protocol_experiments(config: dict, protocol: str) -> list[str]:
     return list(search.configs(config)) if listed == "search" else list(listed)
 
 
-def protocol_epochs(config: dict, protocol: str) -> int | None:
-    """The protocol's own number of epochs (``epochs``), which overrides its experiments'; None if it sets none."""
-    return config["protocols"][protocol].get("epochs")
-
-
 def parameter_count(hidden: list[int], input_dim: int) -> int:
     """Weights and biases of the MLP input → hidden… → 1: the book's measure of capacity."""
     sizes = [input_dim, *hidden, 1]

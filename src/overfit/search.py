@@ -13,9 +13,11 @@ draws them without replacement from the config's seed. Free of JAX.
 
 from __future__ import annotations
 
+from overfit.axes import applied
 from overfit.seeds import stable_seed
 
 PREFIX = "search-"
+BASE = {"hidden": [16, 16]}
 
 
 def configs(config: dict) -> dict[str, dict]:
@@ -27,18 +29,8 @@ def configs(config: dict) -> dict[str, dict]:
 
     space = {axis: list(values) for axis, values in sorted(search["space"].items())}
     draws = ParameterSampler(space, search["configs"], random_state=stable_seed(config["seed"], "search") % 2**32)
-    out = {}
-    for i, values in enumerate(draws):
-        entry = {"hidden": [values.get("width", 16)] * values.get("depth", 2)}
-        if values.get("dropout", 0):
-            entry["dropout"] = values["dropout"]
-        regularizer = {k: values[k] for k in ("l1", "l2") if values.get(k, 0)}
-        if regularizer:
-            entry["regularizer"] = regularizer
-        if "learning_rate" in values:
-            entry["learning_rate"] = values["learning_rate"]
-        out[f"{PREFIX}{i + 1:02d}"] = entry
-    return out
+    # each drawn from the book's 16-16-1, changed as a sweep changes its base (overfit.axes)
+    return {f"{PREFIX}{i + 1:02d}": applied(BASE, values) for i, values in enumerate(draws)}
 
 
 def size(config: dict) -> int:

@@ -20,47 +20,13 @@ dicts, as its ``GridSearchCV`` takes). Free of JAX: Snakemake reads it.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 from overfit import search
+from overfit.axes import AXES, ORDER, applied
 from overfit.errors import ConfigError
 
 
-def _hidden(entry, key, value):
-    depth = len(entry["hidden"])
-    entry["hidden"] = [int(value)] * depth if key == "width" else [entry["hidden"][0]] * int(value)
-    if isinstance(entry.get("dropout"), list):
-        entry["dropout"] = [entry["dropout"][0]] * len(entry["hidden"])
-
-
-def _regularizer(entry, key, value):
-    entry["regularizer"] = {**entry.get("regularizer", {}), key: float(value)}
-    if not any(entry["regularizer"].values()):
-        del entry["regularizer"]
-
-
-def _setting(entry, key, value):
-    entry[key] = value
-
-
-# axis -> (how it changes an experiment entry, what it means); ``experiment`` (the base) is applied first,
-# ``width`` before ``depth`` (a depth repeats the first width)
-AXES = {
-    "experiment": (None, "the base experiment (another experiment's entry)"),
-    "width": (_hidden, "units of every hidden layer"),
-    "depth": (_hidden, "number of hidden layers"),
-    "l1": (_regularizer, "L1 factor on every hidden kernel"),
-    "l2": (_regularizer, "L2 factor on every hidden kernel"),
-    "dropout": (_setting, "dropout rate after every hidden layer"),
-    "weight_decay": (_setting, "decoupled weight decay of the hidden kernels, per step: w -= learning_rate × decay × w"),
-    "train_size": (_setting, "training reviews of each fold: a nested random subset"),
-    "label_noise": (_setting, "share of each run's training labels shuffled among them (memorization)"),
-    "epochs": (_setting, "epochs"),
-    "batch_size": (_setting, "batch size"),
-    "learning_rate": (_setting, "RMSprop's learning rate"),
-}
-ORDER = list(AXES)
 
 
 @dataclass(frozen=True)
@@ -117,11 +83,7 @@ def sweep_points(config: dict, name: str) -> list[Point]:
     points, seen = [], {}
     for values in ParameterGrid(_grids(sweep)):
         values = {axis: values[axis] for axis in ORDER if axis in values}
-        entry = copy.deepcopy(experiments[values.get("experiment", sweep["base"])])
-        settings = {**sweep.get("set", {}), **values}
-        for axis in ORDER[1:]:
-            if axis in settings:
-                AXES[axis][0](entry, axis, settings[axis])
+        entry = applied(experiments[values.get("experiment", sweep["base"])], {**sweep.get("set", {}), **values})
         point = Point(point_name(name, values), name, values, entry, sweep["protocol"], sweep.get("repeats"))
         if point.name in experiments or point.name in seen:
             raise ConfigError(f"{where}: the point {point.name!r} appears twice (or is an experiment's name); "

@@ -36,10 +36,9 @@ COLUMNS = ["protocol", "estimate", "kind", "validation_size", "folds", "estimate
            "spread_acc", "rmse_acc", "spread_derived"]
 
 
-def truth(metrics: pd.DataFrame, experiment: str, protocol: str) -> pd.DataFrame:
-    """The test curve (mean over seeds) by epoch: columns loss, acc; empty if the protocol did not run it."""
-    loss = curves(metrics, experiment, protocol, "validation", "loss")
-    acc = curves(metrics, experiment, protocol, "validation", "acc")
+def truth(loss: pd.DataFrame, acc: pd.DataFrame) -> pd.DataFrame:
+    """The test curve by epoch from the book protocol's validation ``loss`` and ``acc`` curves (its validation set is
+    the test set): the mean over seeds, columns loss, acc; empty if it did not run."""
     return pd.DataFrame({"loss": loss.mean(), "acc": acc.mean()}) if len(loss) else pd.DataFrame(columns=["loss", "acc"])
 
 
@@ -54,10 +53,15 @@ def _chosen(loss: pd.DataFrame, acc: pd.DataFrame, test: pd.DataFrame) -> dict:
     return row
 
 
-def estimates(metrics: pd.DataFrame, experiment: str, protocol: str, test: pd.DataFrame) -> pd.DataFrame:
-    """One row per use of the protocol (repeat × seed): chosen epoch, loss, acc, the truth there, and the errors."""
+def validation_curves(metrics: pd.DataFrame, experiment: str, protocol: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The validation loss and accuracy curves of the protocol's runs (runs × epochs), in the same row order."""
     loss = curves(metrics, experiment, protocol, "validation", "loss")
-    acc = curves(metrics, experiment, protocol, "validation", "acc").reindex(loss.index)
+    return loss, curves(metrics, experiment, protocol, "validation", "acc").reindex(loss.index)
+
+
+def estimates(loss: pd.DataFrame, acc: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """One row per use of a protocol (repeat × seed) from its runs' validation ``loss`` and ``acc`` curves: chosen
+    epoch, loss, acc, the truth there, and the errors."""
     rows = []
     for (repeat, seed), runs in loss.groupby(level=["repeat", "seed"]):
         rows.append({"repeat": repeat, "seed": seed, **_chosen(runs, acc.loc[runs.index], test)})
@@ -65,13 +69,6 @@ def estimates(metrics: pd.DataFrame, experiment: str, protocol: str, test: pd.Da
     table["error_loss"] = table.loss - table.truth_loss
     table["error_acc"] = table.acc - table.truth_acc
     return table
-
-
-def iterated(metrics: pd.DataFrame, experiment: str, protocol: str, test: pd.DataFrame) -> dict:
-    """The iterated K-fold's one estimate: every repeat's folds together."""
-    loss = curves(metrics, experiment, protocol, "validation", "loss")
-    acc = curves(metrics, experiment, protocol, "validation", "acc").reindex(loss.index)
-    return _chosen(loss, acc, test)
 
 
 def _summary(table: pd.DataFrame, metric: str) -> dict:
@@ -91,13 +88,14 @@ def audit_table(metrics: pd.DataFrame, config: dict, seconds: dict[str, float]) 
     """
     roles = config.get("roles", {})
     experiment, book = roles.get("reference"), roles.get("book_4_4")
-    test = truth(metrics, experiment, book) if experiment and book in config["protocols"] else pd.DataFrame()
+    test = truth(*validation_curves(metrics, experiment, book)) if experiment and book in config["protocols"] else pd.DataFrame()
     rows = []
     for protocol in roles.get("audited", []):
         entry = config["protocols"][protocol]
         if experiment not in set(metrics.experiment[metrics.protocol == protocol]) or test.empty:
             continue
-        table = estimates(metrics, experiment, protocol, test)
+        loss, acc = validation_curves(metrics, experiment, protocol)
+        table = estimates(loss, acc, test)
         folds = entry.get("folds", 1)
         epochs = int(metrics.epoch[(metrics.protocol == protocol) & (metrics.experiment == experiment)].max())
         per_job = protocol_models(config, protocol)
@@ -111,7 +109,7 @@ def audit_table(metrics: pd.DataFrame, config: dict, seconds: dict[str, float]) 
                      "spread_derived": False})
         repeats = entry.get("repeats", 1)
         if "kfold" in entry["kind"] and repeats > 1:
-            one = iterated(metrics, experiment, protocol, test)
+            one = _chosen(loss, acc, test)  # the iterated K-fold's one estimate: every repeat's folds together
             row = {**base, "estimate": f"iterated ×{repeats}", "estimates": 1, "models": folds * repeats,
                    "model_epochs": folds * repeats * epochs, "seconds": cost * folds * repeats,
                    "chosen_epoch": float(one["epoch"]), "at_last_epoch": int(one["at_last_epoch"]), "spread_derived": True}

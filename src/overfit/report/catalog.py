@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from overfit.chapter import by_capacity
+from overfit.chapter import TUNING_ROLES, by_capacity
 from overfit.grid import protocol_experiments
 
 
@@ -131,7 +131,7 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                     f"minus the test curve of {roles['book_4_4']} there (bias: mean with its t-interval over redraws), "
                     "its spread (sd over redraws; iterated rows derived as sd / √P) and, in the labels, its cost per "
                     "estimate in model-epochs and seconds (this run's machine)."))
-    tuning = [roles[r] for r in ("tuning_small", "tuning_large", "tuning_kfold", "tuning_nested") if roles.get(r)]
+    tuning = [roles[r] for r in TUNING_ROLES if roles.get(r)]
     if tuning:
         specs.append(FigureSpec(
             "tuning_leak", PROTOCOLS, "The information leak: optimism of the best of N configurations", "tuning_leak",

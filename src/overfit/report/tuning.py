@@ -118,11 +118,9 @@ def optimism_curve(table: pd.DataFrame, protocol: str, seed: int, select_on: str
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-TUNING_ROLES = ("tuning_small", "tuning_large", "tuning_kfold", "tuning_nested")
-
-
 def tuning_tables(metrics: pd.DataFrame, config: dict) -> dict[str, pd.DataFrame]:
     """Each tuning protocol's per-unit, per-configuration scores (the nested one's by outer fold)."""
+    from overfit.chapter import TUNING_ROLES
     from overfit.grid import protocol_experiments
 
     roles = config.get("roles", {})
@@ -162,5 +160,5 @@ def selection_gain(table: pd.DataFrame, metric: str = "loss") -> pd.Series:
     sign = 1 if metric == "loss" else -1
     optimism = sign * (table[f"test_{metric}"] - table[metric])
     alone = optimism.groupby(table.unit).mean()
-    best = table.loc[table.groupby("unit")["loss"].idxmin()]
-    return (sign * (best[f"test_{metric}"] - best[metric])).set_axis(best.unit) - alone
+    best = _optimism(table, tuple(table.config.unique()), "loss")
+    return optimism.loc[best.index].set_axis(best.unit) - alone
