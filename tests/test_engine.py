@@ -8,11 +8,12 @@ import pytest
 from flax import nnx
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import losses, optim, sparse, stack
+from overfit import measures
+from overfit.engine import losses, metrics, optim, sparse, stack
 from overfit.engine.model import MLP, ModelSpec
 from overfit.engine.batches import dense_batch, sparse_batch
 from overfit.protocols import Fold
-from overfit.engine.train import Run, Trainer, TrainingSpec, train_models, train_stack
+from overfit.engine.train import METRICS, Run, Trainer, TrainingSpec, train_models, train_stack
 
 VOCABULARY = 60
 
@@ -152,7 +153,7 @@ def test_training_learns_and_is_deterministic(kernel):
     assert first.equals(second)
     loss = first[(first.split == "train") & (first.metric == "loss") & (first.fold == 0)].value.to_numpy()
     assert loss[-1] < 0.5 * loss[0]
-    assert len(first) == 2 * 12 * 2 * 3  # runs × epochs × splits × metrics
+    assert len(first) == 2 * 12 * 2 * len(METRICS)  # runs × epochs × splits × metrics
     assert not first.diverged.any()
 
 
@@ -169,7 +170,7 @@ def test_a_stack_of_models_computes_what_each_would_alone(kernel):
     for spec, rows in zip(specs, stacked):
         alone = table(train_models(spec, small_runs(), training, splits)).sort_values(keys, ignore_index=True)
         together = table(rows).sort_values(keys, ignore_index=True)
-        assert together[keys].equals(alone[keys]) and len(alone) == 2 * 3 * 2 * 3
+        assert together[keys].equals(alone[keys]) and len(alone) == 2 * 3 * 2 * len(METRICS)
         np.testing.assert_allclose(together.value, alone.value, rtol=1e-5, atol=1e-6)
     # and the models really differ: a stack is not one model repeated
     assert not np.allclose(table(stacked[0]).value, table(stacked[1]).value)
@@ -247,6 +248,37 @@ def test_epoch_training_loss_is_the_batch_size_weighted_mean_with_the_partial_ba
     assert value["train", "acc"] == pytest.approx(value["validation", "acc"])
 
 
+def test_auc_precision_and_recall_are_keras_metrics_on_the_models_predictions():
+    splits = {"train": random_reviews(50, 3), "test": random_reviews(50, 3)}
+    spec = ModelSpec.build([6, 6], input_dim=VOCABULARY)
+    # learning rate 0: the weights stay the initial ones, so the training epoch and the validation pass score the
+    # same predictions (batches of 16: the epoch's counts add up over 4 batches, the last partial)
+    run = Run("t", Fold(0, 0, np.arange(50), "test", np.arange(50)), 0, init_seed=8, shuffle_seed=5)
+    rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=16, learning_rate=0.0), splits))
+    value = rows.set_index(["split", "metric"]).value
+    logits = np.asarray(MLP(spec, nnx.Rngs(params=8))(jnp.asarray(splits["test"].dense(VOCABULARY))))
+    p, y = 1 / (1 + np.exp(-logits)), splits["test"].label.astype(bool)
+    predicted = p > 0.5
+    assert 0 < predicted.sum() < 50  # both kinds of error can happen
+    precision, recall = (predicted & y).sum() / predicted.sum(), (predicted & y).sum() / y.sum()
+    for split in ("train", "validation"):
+        assert value[split, "precision"] == pytest.approx(precision, abs=1e-6)
+        assert value[split, "recall"] == pytest.approx(recall, abs=1e-6)
+        assert value[split, "auc"] == pytest.approx(measures.keras_auc(p, y), abs=1e-5)
+    # Keras' 200-threshold AUC is the rank AUC up to ties within a bucket
+    from sklearn.metrics import roc_auc_score
+    assert value["validation", "auc"] == pytest.approx(roc_auc_score(y, p), abs=0.02)
+
+
+def test_precision_and_recall_are_zero_without_predicted_or_true_positives():
+    sums = metrics.counts(jnp.array([[-3.0], [-2.0], [-1.0]]), jnp.array([0.0, 0.0, 1.0]), jnp.ones(3))
+    auc, precision, recall = np.asarray(metrics.scores(sums, jnp.array(3.0)))[0]
+    assert (precision, recall) == (0.0, 0.0)  # nothing predicted positive: Keras' divide_no_nan gives 0
+    assert auc == pytest.approx(1.0)  # the positive ranks above both negatives
+    sums = metrics.counts(jnp.array([[2.0]]), jnp.array([0.0]), jnp.ones(1))
+    assert np.asarray(metrics.scores(sums, jnp.array(1.0)))[0, 2] == 0.0  # no true positive to recall
+
+
 def test_divergence_is_recorded_and_the_other_runs_go_on():
     splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
     spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
@@ -289,4 +321,4 @@ def test_scoring_the_test_set_each_epoch_changes_nothing_else_and_equals_validat
     on_test = table(train_models(spec, small_runs(), training, splits))  # the same models, validated on the test set
     ours = tested[tested.split == "test"].value.to_numpy()
     assert np.allclose(ours, on_test[on_test.split == "validation"].value.to_numpy(), rtol=1e-6)
-    assert len(ours) == 2 * 3 * 3  # runs × epochs × metrics
+    assert len(ours) == 2 * 3 * len(METRICS)  # runs × epochs × metrics

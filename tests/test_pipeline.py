@@ -222,13 +222,16 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("module, rules", [
     ("overfit.report.leak", {"movie_leak", "report"}),  # its job, and the page that shows its table
-    # nothing trains on Fashion-MNIST yet; the report shows the job's time (provenance)
-    ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "report"}),
+    # the last-layer table trains on Fashion-MNIST (its table and figure); the report shows the job's time
+    ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "recipe_last_layer", "figure", "report"}),
     ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
-                              "protocol_audit", "tuning_leak", "report"}),
-    # the folds are drawn once per protocol; every training job of it reads them
+                              "protocol_audit", "tuning_leak", "recipe_power", "recipe_scale_up", "recipe_tune",
+                              "recipe_final", "recipe", "report"}),
+    # the folds are drawn once per protocol; every training job of it reads them, and the recipe draws its own
     ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
-                           "figure", "protocol_audit", "tuning_leak", "report"}),
+                           "figure", "protocol_audit", "tuning_leak", "recipe_problem", "recipe_protocol",
+                           "recipe_baselines", "recipe_power", "recipe_scale_up", "recipe_tune", "recipe_final", "recipe",
+                           "report"}),
 ])
 def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
     jobs = rerun_after_editing(finished, module)

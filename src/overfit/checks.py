@@ -68,6 +68,14 @@ def check_config(config: dict) -> None:
     if final["choose_epochs_on"] not in config["protocols"]:
         raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} is not a protocol of the config "
                           f"(have: {', '.join(config['protocols'])})")
+    recipe = config.get("recipe")
+    if recipe:
+        space = 1
+        for values in recipe["tune"]["space"].values():
+            space *= len(values)
+        if recipe["tune"]["configs"] > space:
+            raise ConfigError(f"recipe.tune.configs: {recipe['tune']['configs']} configurations cannot be drawn without "
+                              f"repeats from a space of {space}; draw fewer or widen recipe.tune.space")
     if config.get("search") and config["search"]["configs"] > search.size(config):
         raise ConfigError(f"search.configs: {config['search']['configs']} configurations cannot be drawn without "
                           f"repeats from a space of {search.size(config)}; draw fewer or widen search.space")

@@ -8,6 +8,7 @@ from overfit.sweeps import entries
 from overfit.imports import job_code
 from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
+from overfit.recipe.tasks import STEPS as RECIPE_STEPS
 
 SOURCES = Path(workflow.basedir) / "src"
 PACKAGE = SOURCES / "overfit"
@@ -57,6 +58,9 @@ JOB_BENCHMARKS = [
     "results/benchmarks/report/protocol_audit.tsv",
     "results/benchmarks/report/tuning_leak.tsv",
     "results/benchmarks/data/duplicates.tsv",
+    *(f"results/benchmarks/recipe/{task}/{step}.tsv" for task in config.get("recipe", {}).get("tasks", {})
+      for step in RECIPE_STEPS),
+    *(["results/benchmarks/recipe/last_layer.tsv"] if "recipe" in config else []),
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
@@ -70,7 +74,8 @@ AUDIT_JOBS = {f"results/benchmarks/train/{p}/{job}.tsv": len(spec["experiments"]
 
 def all_targets():
     return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/sweeps.csv",
-            "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", "results/report.html"]
+            "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", *(["results/recipe.csv", "results/last_layer.csv"] if "recipe" in config else []),
+            "results/report.html"]
 
 
 def curves_of(experiment):
@@ -136,3 +141,17 @@ def training_runtime_min(protocol, job):
 def final_runtime_min(experiment):
     spec = experiment_spec(config, experiment, ENTRIES[experiment])
     return resources.train_runtime_minutes(list(spec.model.hidden), spec.training.epochs, config["final"]["seeds"])
+
+
+# The universal workflow (workflow/rules/recipe.smk): its tasks, and each step's table
+
+RECIPE_TASKS = list(config.get("recipe", {}).get("tasks", {}))
+RECIPE = "results/recipe/{task}/"
+# what each step's table is called, in order (overfit.recipe.tasks.STEPS)
+RECIPE_TABLES = {step: f"{RECIPE}{i + 1}_{step}.csv" for i, step in enumerate(RECIPE_STEPS)}
+
+
+def recipe_config():
+    """The part of the config the recipe reads: editing `recipe:` reruns it, and nothing else does."""
+    return {"seed": config["seed"], "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
+            "training": config["training"], "recipe": config["recipe"]}

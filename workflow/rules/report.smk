@@ -164,6 +164,8 @@ rule report:
         audit="results/protocol_audit.csv",
         tuning="results/tuning_leak.csv",
         duplicates="results/duplicates.csv",
+        recipe=["results/recipe.csv"] if "recipe" in config else [],
+        last_layer=["results/last_layer.csv"] if "recipe" in config else [],
         metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
         figures=expand("results/figures/{figure}.png", figure=FIGURES),

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import sparse, stack
+from overfit.engine import metrics, sparse, stack
 from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense_batch, max_slots, round_up, \
     shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
@@ -37,7 +37,8 @@ from overfit.protocols import Fold, shuffled_labels
 
 log = logging.getLogger(__name__)
 
-METRICS = ("loss", "data_loss", "acc")
+# loss and accuracy as the book reports them, and the measures of success of section 4.5 (engine.metrics)
+METRICS = ("loss", "data_loss", "acc", *metrics.NAMES)
 # From this first-layer width on (all of a stack's models together), the CSR kernel beats
 # gather + segment_sum on our 2-core CPU (benchmarks/engine.py --kernels measures the crossover).
 CSR_MIN_WIDTH = 64
@@ -134,7 +135,7 @@ class Trainer:
         hits = jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0)
         losses = data + self.penalties(params)
         # the models share no parameter: the gradient of the sum is each model's own gradient
-        return jnp.sum(losses), (losses, data, hits, weights.sum())
+        return jnp.sum(losses), (losses, data, hits, weights.sum(), metrics.counts(logits, labels, weights))
 
     def _train_epoch(self, params, opt_state, arrays, batches, transposed, key, slots):
         keys = jax.random.split(key, batches.shape[0])
@@ -144,16 +145,19 @@ class Trainer:
             rows, step_transposed, step_key = inputs
             batch, labels, weights = self.make_batch(arrays, rows, slots, step_transposed)
             grad_fn = jax.value_and_grad(self._batch_loss, has_aux=True)
-            (_, (losses, data, hits, n)), grads = grad_fn(params, batch, labels, weights,
-                                                          step_key if self.use_dropout else None)
+            (_, (losses, data, hits, n, counts)), grads = grad_fn(params, batch, labels, weights,
+                                                                  step_key if self.use_dropout else None)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
             params = jax.tree.map(jnp.add, params, updates)
-            return (params, opt_state), jnp.stack([losses * n, data * n, hits, jnp.broadcast_to(n, hits.shape)], axis=1)
+            sums = jnp.stack([losses * n, data * n, hits, jnp.broadcast_to(n, hits.shape)], axis=1)
+            return (params, opt_state), jnp.concatenate([sums, counts], axis=1)
 
         (params, opt_state), sums = jax.lax.scan(step, (params, opt_state), (batches, transposed, keys))
-        totals = sums.sum(axis=0)  # (models, 4)
-        # Keras' epoch loss: the batch-size-weighted mean of the batch losses (penalty in, dropout on)
-        return params, opt_state, totals[:, :3] / totals[:, 3:]
+        totals = sums.sum(axis=0)  # (models, 4 + metrics.WIDTH)
+        # Keras' epoch loss: the batch-size-weighted mean of the batch losses (penalty in, dropout on); its AUC,
+        # precision and recall: from the epoch's counts, as its stateful metrics
+        return params, opt_state, jnp.concatenate([totals[:, :3] / totals[:, 3:4],
+                                                   metrics.scores(totals[:, 4:], totals[:, 3])], axis=1)
 
     def _evaluate(self, params, arrays, chunks, slots):
         def chunk_sums(rows):
@@ -161,14 +165,16 @@ class Trainer:
             # Forward only: the CSR kernel wins at every width and needs no transposed structure.
             logits = self.logits(params, batch, None, self.training.input_mode == "sparse")
             losses = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
-            return jnp.stack([jnp.sum(losses * weights[:, None], axis=0),
+            sums = jnp.stack([jnp.sum(losses * weights[:, None], axis=0),
                               jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0),
                               jnp.broadcast_to(weights.sum(), (logits.shape[1],))], axis=1)
+            return jnp.concatenate([sums, metrics.counts(logits, labels, weights)], axis=1)
 
-        totals = jax.lax.map(chunk_sums, chunks).sum(axis=0)  # (models, 3)
+        totals = jax.lax.map(chunk_sums, chunks).sum(axis=0)  # (models, 3 + metrics.WIDTH)
         data_loss = totals[:, 0] / totals[:, 2]
         # Keras' val_loss includes the weight penalty
-        return jnp.stack([data_loss + self.penalties(params), data_loss, totals[:, 1] / totals[:, 2]], axis=1)
+        return jnp.concatenate([jnp.stack([data_loss + self.penalties(params), data_loss, totals[:, 1] / totals[:, 2]], axis=1),
+                                metrics.scores(totals[:, 3:], totals[:, 2])], axis=1)
 
 
 def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, splits: dict[str, SparseReviews],

@@ -114,6 +114,8 @@ def report(job) -> None:
         leak=pd.read_csv(job.input.leak),
         sweeps=pd.read_csv(job.input.sweeps),
         protocol_study=tuple(pd.read_csv(path) for path in (job.input.audit, job.input.tuning, job.input.duplicates)),
+        recipe=pd.read_csv(job.input.recipe[0]) if getattr(job.input, "recipe", None) else None,
+        last_layer=pd.read_csv(job.input.last_layer[0]) if getattr(job.input, "last_layer", None) else None,
         runs=run_counts(metrics),
         seeds=seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),

@@ -36,9 +36,27 @@ FOLDED = "2. Folded comparisons"
 LEAK = "3. The movie leak"
 SWEEPS = "4. Sweeps: curves, not points"
 PROTOCOLS = "5. Evaluation protocols, measured"
+RECIPE = "6. The universal workflow"
 # The results table a figure kind draws from (figures of other kinds draw from results/metrics.parquet).
 TABLES = {"sweep": "results/sweeps.csv", "protocol_audit": "results/protocol_audit.csv",
-          "tuning_leak": "results/tuning_leak.csv"}
+          "tuning_leak": "results/tuning_leak.csv", "recipe": "results/recipe.csv",
+          "last_layer": "results/last_layer.csv"}
+# the recipe's figures: its step (x), title and caption
+RECIPE_FIGURES = (
+    ("power", "Step 4, statistical power: candidates against the best baseline",
+     "Each candidate's validation score (step 1's measure) at its epoch of lowest mean validation loss, mean over "
+     "the folds, beside the baselines'; bars: 95% corrected interval over folds of its difference from the best "
+     "baseline, drawn around the baseline's mean; the ringed one is chosen."),
+    ("scale_up", "Step 5, scale up until it overfits",
+     "Per rung: mean validation loss at its lowest epoch and at the last (the rise, with its 95% corrected interval "
+     "over folds), and training loss at both; the ringed rung is the first that overfits."),
+    ("tune", "Step 6, regularize and tune on the folds",
+     "Each drawn configuration's validation score at its epoch of lowest mean validation loss (95% corrected interval "
+     "over folds); the ringed one is kept. No test row is read."),
+    ("final", "Step 7, once on the test set, and why accuracy misleads",
+     "Test scores of the tuned model and the book's (mean over seeds) and of the baselines refitted on every training "
+     "row: on the imbalanced task the majority class is about 90% accurate and finds no positive review."),
+)
 SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_strength": "L1 strength",
                 "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
                 "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
@@ -140,6 +158,14 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                     "validation loss): test loss − its validation loss, and validation − test accuracy; mean over "
                     "subsets of N configurations and redraws, band = 10th to 90th percentile. The test set only "
                     "measures the leak."))
+    if config.get("recipe"):
+        for step, title, caption in RECIPE_FIGURES:
+            specs.append(FigureSpec(f"recipe_{step}", RECIPE, title, "recipe", "", (), "validation", "loss", caption,
+                                    x=step))
+        specs.append(FigureSpec(
+            "last_layer", RECIPE, "The last-layer table, run: recommended against wrong pairings", "last_layer", "", (),
+            "validation", "loss", "Each problem type's measure on held-out training rows (mean over seeds, dots: each "
+            "seed) with the book's recommended last-layer activation and loss, and with a common wrong pairing."))
     return specs
 
 

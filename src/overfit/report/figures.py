@@ -11,6 +11,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from overfit.files import atomic_path  # noqa: E402
+from overfit.recipe.heads import MEASURES, PROBLEMS  # noqa: E402
 from overfit.report.catalog import FigureSpec  # noqa: E402
 
 BOOK_COLOUR = "0.6"
@@ -50,6 +51,10 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
         return _draw_audit(spec, table)
     if spec.kind == "tuning_leak":
         return _draw_tuning(spec, table)
+    if spec.kind == "recipe":
+        return _draw_recipe(spec, table)
+    if spec.kind == "last_layer":
+        return _draw_last_layer(spec, table)
     book_names = dict(spec.book)
     metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
     label = "accuracy" if spec.metric == "acc" else "loss"
@@ -195,6 +200,80 @@ def _draw_tuning(spec: FigureSpec, table: pd.DataFrame):
         ax.set_xlabel("configurations compared (N)")
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8)
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+SCORE_NAMES = {"acc": "accuracy", "f1": "F1 (precision and recall)", "auc": "ROC AUC", "precision": "precision",
+               "recall": "recall"}
+
+
+def _draw_recipe(spec: FigureSpec, table: pd.DataFrame):
+    """One step of the universal workflow, a panel per task (results/recipe.csv)."""
+    tasks = list(dict.fromkeys(table.task))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.0), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        rows = table[table.task == task]
+        problem = rows[(rows.step == "problem") & rows.chosen.astype(bool)]
+        primary = str(problem.primary.iloc[0]) if len(problem) else "acc"
+        mine = rows[rows.step == spec.x].reset_index(drop=True)
+        baselines = rows[rows.step == "baselines"].groupby("candidate", sort=False)[list(SCORE_NAMES)].mean()
+        if spec.x == "final":  # every model of step 7, baselines included, scored once on the test set
+            shown = mine.set_index("candidate")[["acc", "auc", "precision", "recall"]]
+            long = shown.reset_index(names="model").melt("model", var_name="measure")
+            sns.barplot(long, x="measure", y="value", hue="model", ax=ax, palette="muted")
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("")
+            ax.legend(fontsize=7, loc="lower left")
+        elif spec.x == "scale_up":
+            x = np.arange(len(mine))
+            ax.plot(x, mine["loss"], "o", color="tab:blue", label="validation, lowest epoch")
+            ax.errorbar(x + 0.08, mine["loss"] + mine["rise"], yerr=[mine["rise"] - mine["low"], mine["high"] - mine["rise"]],
+                        fmt="x", color="tab:blue", capsize=3, label="validation, last epoch (rise, 95%)")
+            ax.plot(x, mine["train_loss"], "o", color="tab:orange", label="training, at the lowest epoch")
+            ax.plot(x + 0.08, mine["last_train_loss"], "x", color="tab:orange", label="training, last epoch")
+            ax.set_xticks(x, [f"{c}\n(lowest at epoch {int(e)})" for c, e in zip(mine.candidate, mine.epoch)], fontsize=8)
+            ax.set_ylabel("loss")
+            ax.legend(fontsize=7)
+        else:
+            labels = list(mine.candidate if spec.x == "power" else mine.settings)
+            x = np.arange(len(mine))
+            if spec.x == "power":
+                centre, low, high = mine[primary], mine.baseline_score + mine.low, mine.baseline_score + mine.high
+                for i, (name, value) in enumerate(baselines[primary].items()):
+                    ax.axhline(value, color=sns.color_palette("Greys", 4)[i + 1], linestyle="--", linewidth=1, label=name)
+                ax.legend(fontsize=7, title="baselines", title_fontsize=7)
+            else:
+                centre, low, high = mine[primary], mine.low, mine.high
+            ax.errorbar(x, centre, yerr=[centre - low, high - centre], fmt="o", color="tab:blue", capsize=3)
+            pick = mine.index[mine.chosen.astype(bool)]
+            ax.plot(x[pick], centre[pick], "o", markersize=14, markerfacecolor="none", color="tab:red")
+            ax.set_xticks(x, labels, rotation=30 if spec.x == "tune" else 0, ha="right" if spec.x == "tune" else "center",
+                          fontsize=7 if spec.x == "tune" else 9)
+            ax.set_ylabel(f"validation {SCORE_NAMES[primary]}")
+        ax.set_title(task, fontsize=10)
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_last_layer(spec: FigureSpec, table: pd.DataFrame):
+    """One panel per problem type: its judging measure under the recommended and the wrong pairing."""
+    problems = [p for p in PROBLEMS if p in set(table.problem)]
+    fig, axes = plt.subplots(1, len(problems), figsize=(3.2 * len(problems), 3.6), squeeze=False)
+    for ax, problem in zip(axes[0], problems):
+        measure = PROBLEMS[problem][4]
+        rows = table[(table.problem == problem) & (table.measure == measure)]
+        names = {kind: f"{kind}\n{a}\n{l.replace('_', ' ')}" for kind, a, l in
+                 rows[["pairing", "activation", "loss"]].drop_duplicates().itertuples(index=False)}
+        rows = rows.assign(pairing=rows.pairing.map(names))
+        sns.barplot(rows, x="pairing", y="value", ax=ax, errorbar=None, color="tab:blue", alpha=0.6)
+        sns.stripplot(rows, x="pairing", y="value", ax=ax, color="k", size=4)
+        ax.set_title(problem, fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel(MEASURES[measure])
+        ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from overfit import stats
-from overfit.report.catalog import PROTOCOLS, SWEEPS, FigureSpec
+from overfit.recipe.heads import MEASURES, PROBLEMS
+from overfit.report.catalog import PROTOCOLS, RECIPE, SWEEPS, FigureSpec
 from overfit.report.leak import summary as leak_summary
 
 STYLE = """
@@ -251,10 +252,87 @@ def protocols_tables(audit: pd.DataFrame, tuning: pd.DataFrame, duplicates: pd.D
             f"<th>of test set</th></tr>{duplicate_rows}</table>")
 
 
+# the recipe's steps in the book's words (4.5), and the figure each decision is drawn in
+RECIPE_STEPS = {
+    "problem": ("1. Define the problem; choose a measure of success", None),
+    "protocol": ("2. Decide on an evaluation protocol", None),
+    "baselines": ("3. Prepare the data (multi-hot, as the book); set the baselines", "recipe_power"),
+    "power": ("4. Develop a model that does better than a baseline", "recipe_power"),
+    "scale_up": ("5. Scale up: develop a model that overfits", "recipe_scale_up"),
+    "tune": ("6. Regularize the model and tune its hyperparameters", "recipe_tune"),
+    "final": ("7. Train on all training data; evaluate once on the test set", "recipe_final"),
+}
+
+
+def _misleading_accuracy(rows: pd.DataFrame) -> str:
+    """On a task step 1 judged imbalanced: the baselines' accuracy beside what they find, from step 3's rows."""
+    problem = rows[(rows.step == "problem") & rows.chosen.astype(bool)]
+    baselines = rows[rows.step == "baselines"].groupby("candidate")[["acc", "precision", "recall"]].mean()
+    if not len(problem) or problem.primary.iloc[0] == "acc" or "majority class" not in baselines.index:
+        return ""
+    majority = baselines.loc["majority class"]
+    others = baselines.drop(index=["majority class", "chance"], errors="ignore")
+    best = others.acc.idxmax() if len(others) else None
+    text = (f"<p class=note><b>Why accuracy misleads here:</b> always answering the majority class is "
+            f"{majority.acc:.1%} accurate on the validation folds and finds {majority.recall:.0%} of the positive "
+            f"reviews (precision {majority.precision:.2f}).")
+    if best is not None:
+        text += (f" {_e(best)} is only {100 * (others.acc[best] - majority.acc):+.1f} points more accurate, yet finds "
+                 f"{others.recall[best]:.0%} of them with precision {others.precision[best]:.2f}.")
+    return text + "</p>"
+
+
+def recipe_section(recipe: pd.DataFrame) -> str:
+    """The universal workflow as it ran: per task, each step, its decision and the number behind it."""
+    parts = []
+    for task, rows in recipe.groupby("task", sort=False):
+        body = ""
+        for step, (title, figure) in RECIPE_STEPS.items():
+            chosen = rows[(rows.step == step) & rows.chosen.astype(bool)]
+            if not len(chosen):
+                continue
+            row = chosen.iloc[0]
+            link = f" <a href='#fig-{figure}'>figure</a>" if figure else ""
+            body += (f"<tr><td>{_e(title)}</td><td><b>{_e(row.candidate)}</b></td>"
+                     f"<td class=note>{_e(_text(row.reason))}{link}</td></tr>")
+        parts.append(f"<h3>{_e(task)}</h3><table><tr><th>step</th><th>decision</th><th>why: the evidence</th></tr>"
+                     f"{body}</table>{_misleading_accuracy(rows)}")
+    return ("<p class=note>The book's recipe (4.5) run as jobs: each step reads the decision before it from its table "
+            "(<code>results/recipe/&lt;task&gt;/</code>; all of them in <code>results/recipe.csv</code>, where the "
+            "decisions are the <i>chosen</i> rows) and writes its own. Steps 1 to 6 read the training reviews only; "
+            "the test set is opened once, by step 7. Intervals over folds are the claims table's corrected resampled t; "
+            "over seeds, plain t.</p>" + "".join(parts))
+
+
+def last_layer_table(table: pd.DataFrame) -> str:
+    """The book's last-layer table with what each pairing measured (mean ± sd over seeds)."""
+    stats_ = table.groupby(["problem", "pairing", "activation", "loss", "measure"], sort=False).value.agg(["mean", "std"])
+    body = ""
+    for problem, (data, outputs, recommended, wrong, judged) in PROBLEMS.items():
+        if problem not in set(table.problem):
+            continue
+        cells = ""
+        for kind, pairing in (("recommended", recommended), ("wrong", wrong)):
+            mine = stats_.loc[(problem, kind, pairing.activation, pairing.loss)]
+            shown = "<br>".join(f"{'<b>' if m == judged else ''}{_e(MEASURES[m])} {r['mean']:.3f} ± {r['std']:.3f}"
+                                f"{'</b>' if m == judged else ''}" for m, r in mine.iterrows())
+            cells += f"<td>{_e(pairing.name)}</td><td class=num>{shown}</td>"
+        body += f"<tr><td>{_e(problem)}</td><td>{_e(data)}, {outputs} output{'s' if outputs > 1 else ''}</td>{cells}</tr>"
+    return ("<h3>The last-layer table, run</h3><p class=note>The book's table of last-layer activations and losses "
+            "(4.5), one small experiment per problem type (<code>results/last_layer.csv</code>; targets and the wrong "
+            "pairings' reasons in <code>overfit/recipe/heads.py</code>): measured on held-out training rows, mean ± sd over "
+            "seeds; bold: the measure each problem is judged by. Multi-label: IMDB's rating thresholds (≥ 2, 3, 4, 7, "
+            "8, 9, 10 stars), several true at once. <a href='#fig-last_layer'>figure</a></p>"
+            "<table><tr><th>problem</th><th>data</th><th>recommended</th><th>measured</th><th>wrong pairing</th>"
+            f"<th>measured</th></tr>{body}</table>")
+
+
 def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs: pd.DataFrame, seeds: pd.DataFrame,
          figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict,
-         sweeps: pd.DataFrame | None = None, protocol_study: tuple[pd.DataFrame, ...] | None = None) -> str:
-    """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv and duplicates.csv (section 4.2)."""
+         sweeps: pd.DataFrame | None = None, protocol_study: tuple[pd.DataFrame, ...] | None = None,
+         recipe: pd.DataFrame | None = None, last_layer: pd.DataFrame | None = None) -> str:
+    """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv and duplicates.csv (section 4.2);
+    ``recipe``: results/recipe.csv (section 4.5)."""
     roles = config.get("roles", {})
     folded = roles.get("folded", config["final"]["choose_epochs_on"])
     leak_figures = [_figure(spec, path) for spec, path in figures if spec.kind == "movie_leak"]
@@ -266,6 +344,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
         f"<h2 id='{_anchor(category)}'>{_e(category)}</h2><div class=figures>{''.join(_figure(s, p) for s, p in items)}</div>"
         + (sweeps_table(sweeps) if category == SWEEPS and sweeps is not None else "")
         + (protocols_tables(*protocol_study) if category == PROTOCOLS and protocol_study is not None else "")
+        + (recipe_section(recipe) if category == RECIPE and recipe is not None else "")
+        + (last_layer_table(last_layer) if category == RECIPE and last_layer is not None else "")
         for category, items in by_category.items())
     toc_figures = "".join(
         f"<li><a href='#{_anchor(category)}'>{_e(category)}</a><ul>"
@@ -281,8 +361,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
 <p>Chapter 4 of <em>Deep Learning with Python</em> (1st edition), re-run on the real IMDB reviews with the book's
 models, optimizer and loss (Keras 2.0.8 semantics). Every number below is computed from <code>results/metrics.parquet</code>,
 <code>results/test_scores.csv</code>, <code>results/claims.csv</code>, <code>results/movie_leak.csv</code>,
-<code>results/sweeps.csv</code>, <code>results/protocol_audit.csv</code>, <code>results/tuning_leak.csv</code> and
-<code>results/duplicates.csv</code>.</p>
+<code>results/sweeps.csv</code>, <code>results/protocol_audit.csv</code>, <code>results/tuning_leak.csv</code>,
+<code>results/duplicates.csv</code> and <code>results/recipe.csv</code>.</p>
 
 <h2 id="summary">Summary</h2>
 <ul>

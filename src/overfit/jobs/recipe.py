@@ -1,0 +1,234 @@
+"""Jobs of the universal workflow (section 4.5): one per step of the recipe, each reading the step before's decision.
+
+Steps 1 to 6 read the training split only; the final step is the one job
+given the test split (a test proves the others never open it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("overfit")
+
+
+def _task(job):
+    """The task's training rows (all of IMDB's, or the imbalanced draw) and the loaded training split."""
+    from overfit.data import imdb
+    from overfit.recipe.tasks import task_rows
+
+    train = imdb.load_split(job.input.train)
+    share = job.params.config["recipe"]["tasks"][job.wildcards.task].get("positive_share")
+    return train, task_rows(train.label, share, job.params.config["seed"], job.wildcards.task, "train")
+
+
+def _read(path):
+    """A step's table; candidate names ("4", "16-16") stay text."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"candidate": str})
+
+
+def _write(table, path, title: str) -> None:
+    from overfit.files import atomic_path
+
+    with atomic_path(path) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    shown = table[[c for c in ("candidate", "chosen", "reason") if c in table]].drop_duplicates("candidate")
+    log.info("%s:\n%s", title, shown.to_string(index=False, max_colwidth=160))
+
+
+def _curves(table, path) -> None:
+    from overfit.files import atomic_path
+
+    with atomic_path(path) as partial:
+        table.to_parquet(partial, index=False)
+
+
+def problem(job) -> None:
+    """Step 1: define the problem; choose the measure of success from the class balance."""
+    from overfit.recipe import tasks
+
+    train, rows = _task(job)
+    table = tasks.problem(job.wildcards.task, train.label[rows], job.params.config["recipe"]["balanced_from"])
+    _write(table, job.output[0], "1. the problem and its measure of success")
+
+
+def protocol(job) -> None:
+    """Step 2: choose the evaluation protocol; write its folds."""
+    from overfit.protocols import save_folds
+    from overfit.recipe import tasks
+
+    config = job.params.config
+    train, rows = _task(job)
+    table, folds = tasks.protocol(job.wildcards.task, rows, train.movie_id[rows], config["recipe"]["holdout_from"],
+                                  config["recipe"]["folds"], config["seed"])
+    save_folds(folds, job.output.folds)
+    _write(table, job.output.table, "2. the evaluation protocol")
+
+
+def baselines(job) -> None:
+    """Step 3: the baselines on the chosen protocol's folds; the best by step 1's measure is the one to beat."""
+    import pandas as pd
+
+    from overfit.data import imdb
+    from overfit.protocols import load_folds
+    from overfit.recipe import baselines as baseline_models
+    from overfit.recipe.decide import best_baseline
+    from overfit.recipe.tasks import primary_metric
+
+    config = job.params.config
+    train = imdb.load_split(job.input.train)
+    scores = baseline_models.baselines(job.wildcards.task, train, load_folds(job.input.folds),
+                                       config["data"]["imdb"]["num_words"], config["seed"])
+    table = best_baseline(scores, primary_metric(_read(job.input.problem)))
+    _write(table, job.output[0], "3. the baselines")
+
+
+def _trained(job, entries: dict, epochs: int):
+    from overfit.data import imdb
+    from overfit.protocols import load_folds
+    from overfit.recipe.training import train
+
+    folds = load_folds(job.input.folds)
+    log.info("%d candidates (%s) on %d folds, %d epochs", len(entries), ", ".join(entries), len(folds), epochs)
+    curves = train(job.params.config, job.wildcards.task, entries, folds, {"train": imdb.load_split(job.input.train)},
+                   epochs)
+    _curves(curves, job.output.curves)
+    return curves, folds
+
+
+def _parameters(job, entries: dict) -> dict:
+    from overfit.grid import parameter_count
+
+    return {name: parameter_count(e["hidden"], job.params.config["data"]["imdb"]["num_words"]) for name, e in entries.items()}
+
+
+def power(job) -> None:
+    """Step 4: the smallest model that beats the best baseline by more than its uncertainty."""
+    import pandas as pd
+
+    from overfit.recipe import candidates, decide
+    from overfit.recipe.tasks import primary_metric, validation_train_ratio
+
+    recipe = job.params.config["recipe"]
+    entries = candidates.power(recipe)
+    curves, folds = _trained(job, entries, recipe["epochs"])
+    table = decide.power(job.wildcards.task, curves, _read(job.input.baselines), list(entries),
+                         primary_metric(_read(job.input.problem)), validation_train_ratio(folds),
+                         _parameters(job, entries))
+    table["entry"] = [candidates.encode(entries[name]) for name in table.candidate]
+    _write(table, job.output.table, "4. statistical power")
+
+
+def scale_up(job) -> None:
+    """Step 5: widen and deepen the model from step 4 until it overfits."""
+    import pandas as pd
+
+    from overfit.recipe import candidates, decide
+    from overfit.recipe.tasks import chosen, validation_train_ratio
+
+    recipe = job.params.config["recipe"]
+    base = candidates.decode(chosen(_read(job.input.power)).entry)
+    entries = candidates.scale_up(recipe, base["hidden"])
+    curves, folds = _trained(job, entries, recipe["epochs"])
+    table = decide.scale_up(job.wildcards.task, curves, list(entries), validation_train_ratio(folds),
+                            _parameters(job, entries))
+    table["entry"] = [candidates.encode(entries[name]) for name in table.candidate]
+    _write(table, job.output.table, "5. scale up until it overfits")
+
+
+def tune(job) -> None:
+    """Step 6: regularize and tune around the model that overfit, judged on the folds' validation rows only."""
+    import pandas as pd
+
+    from overfit.recipe import candidates, decide
+    from overfit.recipe.tasks import chosen, primary_metric, validation_train_ratio
+
+    config, task = job.params.config, job.wildcards.task
+    base = candidates.decode(chosen(_read(job.input.scale_up)).entry)
+    entries = candidates.tune(config["recipe"], base["hidden"], config["seed"], task)
+    curves, folds = _trained(job, entries, config["recipe"]["epochs"])
+    table = decide.tune(task, curves, {name: candidates.describe(e) for name, e in entries.items()},
+                        primary_metric(_read(job.input.problem)), validation_train_ratio(folds))
+    table["entry"] = [candidates.encode(entries[name]) for name in table.candidate]
+    _write(table, job.output.table, "6. regularize and tune")
+
+
+def final(job) -> None:
+    """Step 7: retrain the tuned model (and the book's) on every training row; evaluate once on the test set, with the
+    baselines refitted on the same rows beside them."""
+    import pandas as pd
+
+    from overfit.data import imdb
+    from overfit.recipe import baselines, candidates, decide
+    from overfit.recipe.tasks import chosen, primary_metric, task_rows
+    from overfit.recipe.training import final_fold, train
+
+    config, task = job.params.config, job.wildcards.task
+    recipe = config["recipe"]
+    train_split, rows = _task(job)
+    test = imdb.load_split(job.input.test)
+    test_rows = task_rows(test.label, recipe["tasks"][task].get("positive_share"), config["seed"], task, "test")
+    tuned = chosen(_read(job.input.tune))
+    book = recipe["book"]
+    models = {f"tuned ({tuned.candidate})": (candidates.decode(tuned.entry), int(tuned.epoch)),
+              "the book's": ({"hidden": book["hidden"]}, int(book["epochs"]))}
+    splits = {"train": train_split, "test": test}
+    curves = []
+    for name, (entry, epochs) in models.items():
+        log.info("%s: %s, %d epochs, %d seeds, on all %d training rows", name, candidates.describe(entry), epochs,
+                 recipe["seeds"], len(rows))
+        curves.append(train(config, task, {name: entry}, [final_fold(rows, test_rows)], splits, epochs,
+                            seeds=recipe["seeds"], evaluate_every_epoch=False, evaluation_name="test"))
+    curves = pd.concat(curves, ignore_index=True)
+    _curves(curves, job.output.curves)
+    reference = baselines.on_test(task, train_split, rows, test, test_rows, config["data"]["imdb"]["num_words"],
+                                  config["seed"])
+    table = decide.final(task, curves, {name: f"{candidates.describe(e)}, {n} epochs" for name, (e, n) in models.items()},
+                         primary_metric(_read(job.input.problem)), reference)
+    _write(table, job.output.table, "7. the final model, evaluated once on the test set")
+
+
+def collect(job) -> None:
+    """Every task's step tables in one (rows in step order), for the report and its figures."""
+    import pandas as pd
+
+    from overfit.files import atomic_path
+
+    table = pd.concat([_read(path) for path in job.input.tables], ignore_index=True)
+    with atomic_path(job.output[0]) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    log.info("%d rows from %d step tables", len(table), len(job.input.tables))
+
+
+def last_layer(job) -> None:
+    """The book's table of last-layer activations and losses, run: each problem type, recommended against wrong."""
+    import numpy as np
+    import pandas as pd
+
+    from overfit.data import imdb
+    from overfit.recipe import last_layer as lastlayer
+
+    config = job.params.config
+    settings = config["recipe"]["last_layer"]
+    reviews = imdb.load_split(job.input.imdb)
+    with np.load(job.input.fashion_mnist) as data:
+        images = {"images": data["images"], "labels": data["labels"]}
+    tables = []
+    for kind in lastlayer.PROBLEMS:  # not "problem": a name of this module counts as a helper (overfit.imports)
+        data = lastlayer.problem_data(kind, reviews, images, settings["validation_size"],
+                                      config["data"]["imdb"]["num_words"], settings["batch_size"])
+        log.info("%s: %d training rows, %d held out, %d outputs, %d seeds", kind, len(data[0][1]), len(data[1][1]),
+                 data[0][1].shape[1], settings["seeds"])
+        tables.append(lastlayer.run(kind, data, settings, config["seed"]))
+    table = pd.concat(tables, ignore_index=True)
+    _write_summary(table, job.output[0])
+
+
+def _write_summary(table, path) -> None:
+    from overfit.files import atomic_path
+
+    with atomic_path(path) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    summary = table.groupby(["problem", "measure", "pairing"], sort=False).value.mean().unstack("pairing")
+    log.info("last-layer table (means over seeds):\n%s", summary.to_string())
