@@ -171,5 +171,5 @@ def final(task: str, curves: pd.DataFrame, names: dict[str, str], primary: str,
     table["reason"] = np.where(
         table.chosen, f"evaluated once on the test set: {primary} {table[primary][0]:.4f} against the book's "
                       f"{table[primary][1]:.4f}, a difference of {gap.value:+.4f} [{gap.low:+.4f}, {gap.high:+.4f}] "
-                      f"({gap.method}, over seeds){best}", "")
+                      f"(Welch t over the seeds of each){best}", "")
     return table

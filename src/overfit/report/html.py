@@ -293,7 +293,9 @@ def recipe_section(recipe: pd.DataFrame) -> str:
                 continue
             row = chosen.iloc[0]
             link = f" <a href='#fig-{figure}'>figure</a>" if figure else ""
-            body += (f"<tr><td>{_e(title)}</td><td><b>{_e(row.candidate)}</b></td>"
+            decision = (f"hidden layers {row.candidate}" if step in ("power", "scale_up")
+                        else f"{row.candidate}: {row.settings}" if isinstance(row.get("settings"), str) else row.candidate)
+            body += (f"<tr><td>{_e(title)}</td><td><b>{_e(decision)}</b></td>"
                      f"<td class=note>{_e(_text(row.reason))}{link}</td></tr>")
         parts.append(f"<h3>{_e(task)}</h3><table><tr><th>step</th><th>decision</th><th>why: the evidence</th></tr>"
                      f"{body}</table>{_misleading_accuracy(rows)}")
