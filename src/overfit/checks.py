@@ -70,9 +70,7 @@ def check_config(config: dict) -> None:
                           f"(have: {', '.join(config['protocols'])})")
     recipe = config.get("recipe")
     if recipe:
-        space = 1
-        for values in recipe["tune"]["space"].values():
-            space *= len(values)
+        space = search.space_size(recipe["tune"]["space"])
         if recipe["tune"]["configs"] > space:
             raise ConfigError(f"recipe.tune.configs: {recipe['tune']['configs']} configurations cannot be drawn without "
                               f"repeats from a space of {space}; draw fewer or widen recipe.tune.space")

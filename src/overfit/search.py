@@ -25,17 +25,28 @@ def configs(config: dict) -> dict[str, dict]:
     search = config.get("search")
     if not search:
         return {}
-    from sklearn.model_selection import ParameterSampler  # here: only a config with a search pays its import
-
-    space = {axis: list(values) for axis, values in sorted(search["space"].items())}
-    draws = ParameterSampler(space, search["configs"], random_state=stable_seed(config["seed"], "search") % 2**32)
+    draws = draw(search["space"], search["configs"], stable_seed(config["seed"], "search"))
     # each drawn from the book's 16-16-1, changed as a sweep changes its base (overfit.axes)
     return {f"{PREFIX}{i + 1:02d}": applied(BASE, values) for i, values in enumerate(draws)}
 
 
-def size(config: dict) -> int:
-    """How many distinct configurations the space holds (ParameterSampler refuses to draw more)."""
+def draw(space: dict, count: int, seed: int) -> list[dict]:
+    """``count`` distinct settings (axis -> value) drawn from ``space`` (axis -> values), reproducibly from ``seed``;
+    the search's and the recipe's tuning (overfit.recipe.candidates)."""
+    from sklearn.model_selection import ParameterSampler  # here: only a config that draws pays its import
+
+    axes = {axis: list(values) for axis, values in sorted(space.items())}
+    return list(ParameterSampler(axes, count, random_state=seed % 2**32))
+
+
+def space_size(space: dict) -> int:
+    """How many distinct settings a space holds (ParameterSampler refuses to draw more)."""
     count = 1
-    for values in config["search"]["space"].values():
+    for values in space.values():
         count *= len(values)
     return count
+
+
+def size(config: dict) -> int:
+    """How many distinct configurations the search's space holds."""
+    return space_size(config["search"]["space"])

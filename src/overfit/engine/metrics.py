@@ -44,14 +44,13 @@ def counts(logits: jax.Array, labels: jax.Array, weights: jax.Array) -> jax.Arra
     negative = jnp.broadcast_to(((1.0 - labels) * weights)[:, None], p.shape)
     predicted = (p > 0.5).astype(jnp.float32)
     segments = (jnp.arange(models)[None, :] * BUCKETS + _bucket(p)).ravel()
-
-    def histogram(values):
-        return jax.ops.segment_sum(values.ravel(), segments, num_segments=models * BUCKETS).reshape(models, BUCKETS)
-
+    # both histograms in one scatter: (models × buckets, 2) → (models, 2 × buckets), positives' first
+    both = jax.ops.segment_sum(jnp.stack([positive.ravel(), negative.ravel()], axis=1), segments,
+                               num_segments=models * BUCKETS)
     return jnp.concatenate([
         jnp.stack([jnp.sum(predicted * positive, 0), jnp.sum(predicted * negative, 0),
                    jnp.sum((1.0 - predicted) * positive, 0), jnp.sum(positive, 0)], 1),
-        histogram(positive), histogram(negative),
+        both.reshape(models, BUCKETS, 2).transpose(0, 2, 1).reshape(models, 2 * BUCKETS),
     ], axis=1)
 
 

@@ -28,11 +28,16 @@ def _read(path):
     return pd.read_csv(path, dtype={"candidate": str})
 
 
-def _write(table, path, title: str) -> None:
+def _csv(table, path) -> None:
     from overfit.files import atomic_path
 
     with atomic_path(path) as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
+
+
+def _write(table, path, title: str) -> None:
+    """A step's table, and its candidates and decision in the log."""
+    _csv(table, path)
     shown = table[[c for c in ("candidate", "chosen", "reason") if c in table]].drop_duplicates("candidate")
     log.info("%s:\n%s", title, shown.to_string(index=False, max_colwidth=160))
 
@@ -160,7 +165,8 @@ def final(job) -> None:
     import pandas as pd
 
     from overfit.data import imdb
-    from overfit.recipe import baselines, candidates, decide
+    from overfit.recipe import baselines as baseline_models
+    from overfit.recipe import candidates, decide
     from overfit.recipe.tasks import chosen, primary_metric, task_rows
     from overfit.recipe.training import final_fold, train
 
@@ -182,7 +188,7 @@ def final(job) -> None:
                             seeds=recipe["seeds"], evaluate_every_epoch=False, evaluation_name="test"))
     curves = pd.concat(curves, ignore_index=True)
     _curves(curves, job.output.curves)
-    reference = baselines.on_test(task, train_split, rows, test, test_rows, config["data"]["imdb"]["num_words"],
+    reference = baseline_models.on_test(task, train_split, rows, test, test_rows, config["data"]["imdb"]["num_words"],
                                   config["seed"])
     table = decide.final(task, curves, {name: f"{candidates.describe(e)}, {n} epochs" for name, (e, n) in models.items()},
                          primary_metric(_read(job.input.problem)), reference)
@@ -193,11 +199,8 @@ def collect(job) -> None:
     """Every task's step tables in one (rows in step order), for the report and its figures."""
     import pandas as pd
 
-    from overfit.files import atomic_path
-
     table = pd.concat([_read(path) for path in job.input.tables], ignore_index=True)
-    with atomic_path(job.output[0]) as partial:
-        table.to_csv(partial, index=False, float_format="%.6g")
+    _csv(table, job.output[0])
     log.info("%d rows from %d step tables", len(table), len(job.input.tables))
 
 
@@ -222,13 +225,6 @@ def last_layer(job) -> None:
                  data[0][1].shape[1], settings["seeds"])
         tables.append(lastlayer.run(kind, data, settings, config["seed"]))
     table = pd.concat(tables, ignore_index=True)
-    _write_summary(table, job.output[0])
-
-
-def _write_summary(table, path) -> None:
-    from overfit.files import atomic_path
-
-    with atomic_path(path) as partial:
-        table.to_csv(partial, index=False, float_format="%.6g")
+    _csv(table, job.output[0])
     summary = table.groupby(["problem", "measure", "pairing"], sort=False).value.mean().unstack("pairing")
     log.info("last-layer table (means over seeds):\n%s", summary.to_string())

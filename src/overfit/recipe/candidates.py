@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from overfit import search
 from overfit.recipe.decide import name_of
 from overfit.seeds import stable_seed
 
@@ -34,10 +35,7 @@ def scale_up(recipe: dict, hidden: list[int]) -> dict[str, dict]:
 
 
 def tune(recipe: dict, hidden: list[int], seed: int, task: str) -> dict[str, dict]:
-    from sklearn.model_selection import ParameterSampler  # here: the other steps' jobs do without its import
-
-    space = {axis: list(values) for axis, values in sorted(recipe["tune"]["space"].items())}
-    draws = ParameterSampler(space, recipe["tune"]["configs"], random_state=stable_seed(seed, "recipe", "tune", task) % 2**32)
+    draws = search.draw(recipe["tune"]["space"], recipe["tune"]["configs"], stable_seed(seed, "recipe", "tune", task))
     out = {}
     for i, values in enumerate(draws):
         entry = {"hidden": widened(hidden, values.get("widen", 1.0)), "dropout": float(values.get("dropout", 0.0))}

@@ -99,12 +99,10 @@ def protocol(task: str, rows: np.ndarray, movies: np.ndarray, holdout_from: int,
     }
     table = pd.DataFrame([_row(task, "protocol", name, name == choice, reason, folds=folds if "K-fold" in name else 0,
                                **evidence) for name, reason in reasons.items()])
-    if choice == "hold-out":
-        local = grouped_kfold_splits(movies, folds, 1, stable_seed(seed, "recipe", task))[:1]
-    elif choice == "grouped K-fold":
-        local = grouped_kfold_splits(movies, folds, 1, stable_seed(seed, "recipe", task))
-    else:
-        local = kfold_splits(n, folds, 1, stable_seed(seed, "recipe", task))
+    split_seed = stable_seed(seed, "recipe", task)
+    local = grouped_kfold_splits(movies, folds, 1, split_seed) if grouped else kfold_splits(n, folds, 1, split_seed)
+    if choice == "hold-out":  # one fold of the same split: a hold-out of 1 / folds of the rows
+        local = local[:1]
     return table, [Fold(0, f.fold, rows[f.train_rows], "train", rows[f.validation_rows]) for f in local]
 
 
