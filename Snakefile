@@ -28,6 +28,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/recipe.smk"
+include: "workflow/rules/images.smk"
 include: "workflow/rules/report.smk"
 
 

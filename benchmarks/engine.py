@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 2] [--rounds 2]
     .venv/bin/python benchmarks/engine.py --profile 1024     # where one training step's time goes
+    .venv/bin/python benchmarks/engine.py --dense-path       # the dense path (images) against the dense reference
 
 Every measurement trains on the 3.5 hold-out (15,000 training, 10,000
 validation reviews): one model-epoch = its 30 training steps (batches of 512)
@@ -61,6 +62,57 @@ def seconds_per_model_epoch(specs, epochs, splits, trainers, mode="sparse") -> f
     start = time.perf_counter()
     train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
     return (time.perf_counter() - start) / (epochs * len(specs))
+
+
+def dense_path(splits, rates, rounds: int, epochs: int) -> None:
+    """The dense path (overfit.engine.dense): the IMDB models on multi-hot rows beside the engine's dense reference
+    (the same model, weights and batches: the same numbers), and the 2nd edition's image model against its floor."""
+    from overfit.engine import dense
+    from overfit.engine.model import ModelSpec
+
+    multi_hot = {}
+    for name in ("train",):
+        reviews = splits[name]
+        x = np.zeros((len(reviews), 10000), np.float32)
+        for i in range(len(reviews)):
+            x[i, reviews.ids[reviews.offsets[i]:reviews.offsets[i + 1]]] = 1
+        multi_hot[name] = (x, reviews.label.astype(np.float32))
+    x, y = multi_hot["train"]
+    run = dense.DenseRun({"seed": 0}, TRAIN_ROWS, {"validation": (x[VALIDATION_ROWS], y[VALIDATION_ROWS])}, 0, 100)
+    print(f"\nthe dense path against the engine's dense reference (the book's multi-hot matmul), IMDB 3.5 hold-out, "
+          f"seconds per model-epoch, median of {rounds} rounds")
+    print(f"{'model':>12} {'dense path':>11} {'reference':>10} {'ratio':>6}")
+    trainers = {}
+    for width in (16, 512):
+        spec, training = dense.DenseSpec((width, width), 1, head="sigmoid"), dense.DenseTraining(epochs, 512, edition=1)
+        trainer = dense.DenseTrainer(spec, 10000, training)
+        dense.train([(x, y, run)], spec, training, trainer=trainer)  # compile
+        mine, reference = [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            dense.train([(x, y, run)], spec, training, trainer=trainer)
+            mine.append((time.perf_counter() - start) / epochs)
+            reference.append(seconds_per_model_epoch((ModelSpec.build([width, width]),), epochs, splits, trainers, "dense"))
+        a, b = np.median(mine), np.median(reference)
+        print(f"{f'{width}-{width}-1':>12} {a:>11.3f} {b:>10.3f} {b / a:>5.2f}x", flush=True)
+    del x, multi_hot
+
+    path = ROOT / "results" / "data" / "fashion_mnist" / "train.npz"
+    with np.load(path) as data:
+        images, labels = data["images"].reshape(60000, -1).astype(np.float32) / 255, data["labels"].astype(np.int32)
+    run = dense.DenseRun({"seed": 0}, np.arange(48000), {"validation": (images[48000:], labels[48000:])}, 0, 1)
+    spec, training = dense.DenseSpec((512,), 10), dense.DenseTraining(epochs, 128)
+    trainer = dense.DenseTrainer(spec, 784, training)
+    dense.train([(images, labels, run)], spec, training, trainer=trainer)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        dense.train([(images, labels, run)], spec, training, trainer=trainer)
+        times.append((time.perf_counter() - start) / epochs)
+    macs = 784 * 512 + 512 * 10
+    floor = (6 * 48000 + 2 * 12000) * macs / rates[0]  # training forward + backward, validation forward
+    print(f"\nthe 2nd edition's image model, Dense(512) → Dense(10), Fashion-MNIST 48,000 + 12,000 rows, batch 128: "
+          f"{np.median(times):.3f} s per epoch, floor {floor:.3f} s ({np.median(times) / floor:.1f}x)")
 
 
 def profile(width: int, splits) -> None:
@@ -150,6 +202,7 @@ def main() -> None:
                         help="epochs per stack measurement: a run's set-up (initialising each model, the first "
                              "epoch's host work) is paid once per run, so measure at a real run's length")
     parser.add_argument("--dense", action="store_true", help="also time the book's dense multi-hot formulation")
+    parser.add_argument("--dense-path", action="store_true", help="only the dense path (images): see dense_path")
     parser.add_argument("--memory-models", type=int, default=0)
     parser.add_argument("--profile", type=int, metavar="WIDTH")
     parser.add_argument("--memory-child", type=int, nargs=3, metavar=("WIDTH", "MODELS", "EPOCHS"))
@@ -163,6 +216,8 @@ def main() -> None:
         return profile(args.profile, splits)
     rates = flops, bandwidth = machine_rates()
     print(f"this machine: float32 matmul {flops / 1e9:.0f} GFLOP/s, streaming update {bandwidth / 1e9:.1f} GB/s")
+    if args.dense_path:
+        return dense_path(splits, rates, args.rounds, args.epochs)
     print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds")
     print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13}" + (f" {'dense (book)':>13}" if args.dense else ""))
     for width in args.widths:

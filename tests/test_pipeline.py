@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -108,7 +109,23 @@ def test_the_whole_pipeline_runs_on_tiny_data(finished):
     assert {"10a", "10b", "10c", "10d", "10e", "10f", "10g"} <= set(by_id.index)
     assert by_id.loc["10d", "verdict"] != "not run" and by_id.loc["10e", "verdict"] != "not run"
 
+    # the experiments on images and the clock: every arm and seed; the saved predictions give the table's last values
+    studies = pd.read_csv(results / "images.csv")
+    assert set(studies.study) == {"noise_channels", "missing_values"} and set(studies.seed) == {0, 1}
+    assert set(studies[studies.study == "missing_values"].split) == {"train", "validation", "validation_missing"}
+    with np.load(results / "images" / "missing_values_predictions.npz") as saved:
+        scores, y = saved["augmented/1/validation_missing"], saved["augmented/1/validation_missing/labels"]
+    last = studies[(studies.arm == "augmented") & (studies.seed == 1) & (studies.epoch == 2)
+                   & (studies.split == "validation_missing")].set_index("metric").value
+    assert last["acc"] == pytest.approx((scores.argmax(1) == y).mean(), rel=1e-5)  # the table keeps 6 digits
+    assert last["loss"] == pytest.approx(-np.log(np.clip(scores[np.arange(len(y)), y], 1e-7, 1)).mean(), rel=1e-4)
+    readings = pd.read_csv(results / "clock.csv")
+    assert readings.groupby("representation").size().to_dict() == {"angles": 4, "pixels": 4, "tips": 4, "rule": 1}
+    assert by_id.loc["11a", "verdict"] != "not run" and by_id.loc["12d", "verdict"] != "not run"
+    assert by_id.loc["12f", "verdict"] != "not run" and by_id.loc["11b", "verdict"] == "not run"  # not in the tiny grid
+
     page = (results / "report.html").read_text()
+    assert "Preparing the data" in page and "The clock" in page
     assert "Evaluation protocols, measured" in page and "The information leak" in page and "sorted_split" in page
     assert "Sweeps: curves, not points" in page and "capacity-width_8-depth_3" in page
     assert page.count("data:image/png;base64,") == len(list((results / "figures").glob("*.png"))) >= 10
@@ -223,13 +240,17 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
 @pytest.mark.parametrize("module, rules", [
     ("overfit.report.leak", {"movie_leak", "report"}),  # its job, and the page that shows its table
     # the last-layer table trains on Fashion-MNIST (its table and figure); the report shows the job's time
-    ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "recipe_last_layer", "figure", "report"}),
+    # and the image studies (their table, its figures and the claims it feeds)
+    ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "recipe_last_layer", "image_study", "images", "claims",
+                                    "figure", "report"}),
     ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
                               "protocol_audit", "tuning_leak", "recipe_power", "recipe_scale_up", "recipe_tune",
                               "recipe_final", "recipe", "report"}),
-    # the folds are drawn once per protocol; every training job of it reads them, and the recipe draws its own
+    # the folds are drawn once per protocol; every training job of it reads them, the recipe draws its own and the
+    # image studies take Keras' validation_split from it
     ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
-                           "figure", "protocol_audit", "tuning_leak", "recipe_problem", "recipe_protocol",
+                           "figure", "protocol_audit", "tuning_leak", "image_study", "images", "recipe_problem",
+                           "recipe_protocol",
                            "recipe_baselines", "recipe_power", "recipe_scale_up", "recipe_tune", "recipe_final", "recipe",
                            "report"}),
 ])

@@ -88,6 +88,9 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None, study_stati
             if row["statistic"] not in FIT_STATISTICS:
                 raise ConfigError(f"{where}: a final fit's statistic is a test score ({', '.join(FIT_STATISTICS)}), "
                                   f"not {row['statistic']!r}")
+        elif "clock" in row:
+            if row["statistic"] != "mean_error":
+                raise ConfigError(f"{where}: the clock's statistic is mean_error (minutes), not {row['statistic']!r}")
         elif "study" in row:
             if study_statistics is not None and row["statistic"] not in study_statistics:
                 raise ConfigError(f"{where}: no statistic of protocols {row['statistic']!r} (have: "

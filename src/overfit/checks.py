@@ -61,6 +61,25 @@ def check_protocol_sizes(config: dict) -> None:
                               f"reviews a fold; use at most {n_train // 2} (the book's sketch uses 4)")
 
 
+def check_images(config: dict) -> None:
+    """An arm that adds images with a missing square needs the square's size; the clock's sizes need faces."""
+    for name, study in config.get("images", {}).get("studies", {}).items():
+        inputs = {own.get("input", study.get("input", "fashion_mnist")) for own in study["arms"].values()}
+        if len(inputs) > 1:
+            raise ConfigError(f"images.studies.{name}: its arms read {' and '.join(sorted(inputs))}; a study's arms "
+                              "compare on one input: set input on the study, not on an arm")
+        if "clock" in inputs and "clock" not in config:
+            raise ConfigError(f"images.studies.{name}: input clock needs the clock's faces; add a clock block")
+        for arm, own in study["arms"].items():
+            if own.get("augment", study.get("augment", 0)) and not own.get("patch", study.get("patch", 0)):
+                raise ConfigError(f"images.studies.{name}.arms.{arm}: augment copies training images with a square "
+                                  "missing, but no patch size is set; set patch (its side in pixels) on the study or arm")
+    clock = config.get("clock")
+    if clock and max(clock["train_sizes"]) > clock["faces"]["train"]:
+        raise ConfigError(f"clock.train_sizes: {max(clock['train_sizes'])} faces cannot be drawn from "
+                          f"{clock['faces']['train']}; raise clock.faces.train or lower the size")
+
+
 def check_config(config: dict) -> None:
     """What the schema cannot say: references between sections, and settings every model can take."""
     check_protocol_sizes(config)
@@ -74,6 +93,7 @@ def check_config(config: dict) -> None:
         if recipe["tune"]["configs"] > space:
             raise ConfigError(f"recipe.tune.configs: {recipe['tune']['configs']} configurations cannot be drawn without "
                               f"repeats from a space of {space}; draw fewer or widen recipe.tune.space")
+    check_images(config)
     if config.get("search") and config["search"]["configs"] > search.size(config):
         raise ConfigError(f"search.configs: {config['search']['configs']} configurations cannot be drawn without "
                           f"repeats from a space of {search.size(config)}; draw fewer or widen search.space")

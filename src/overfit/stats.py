@@ -66,6 +66,12 @@ def t_interval(values, confidence: float = 0.95, validation_train_ratio: float |
     return Interval(mean, mean - half, mean + half, mean - naive, mean + naive, n, method)
 
 
+def summary_interval(mean: float, sd: float, n: int, method: str, confidence: float = 0.95) -> Interval:
+    """The t-interval of a mean known from its summary (mean, sd, n of independent values)."""
+    half = float(stats.t.ppf(0.5 + confidence / 2, max(n - 1, 1))) * sd / np.sqrt(n) if n >= 2 else float("nan")
+    return Interval(float(mean), mean - half, mean + half, float("nan"), float("nan"), int(n), method)
+
+
 WELCH = "Welch t over independent reshuffles (two samples)"
 F_RATIO = "F over independent reshuffles (ratio of spreads)"
 

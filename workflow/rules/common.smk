@@ -9,6 +9,7 @@ from overfit.imports import job_code
 from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
 from overfit.recipe.tasks import STEPS as RECIPE_STEPS
+from overfit.data.catalog import IMAGE_INPUTS
 
 SOURCES = Path(workflow.basedir) / "src"
 PACKAGE = SOURCES / "overfit"
@@ -61,6 +62,8 @@ JOB_BENCHMARKS = [
     *(f"results/benchmarks/recipe/{task}/{step}.tsv" for task in config.get("recipe", {}).get("tasks", {})
       for step in RECIPE_STEPS),
     *(["results/benchmarks/recipe/last_layer.tsv"] if "recipe" in config else []),
+    *(f"results/benchmarks/images/{study}.tsv" for study in config.get("images", {}).get("studies", {})),
+    *(["results/benchmarks/data/prepare_clock.tsv", "results/benchmarks/clock.tsv"] if "clock" in config else []),
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
 ]
 
@@ -75,6 +78,7 @@ AUDIT_JOBS = {f"results/benchmarks/train/{p}/{job}.tsv": len(spec["experiments"]
 def all_targets():
     return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/sweeps.csv",
             "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", *(["results/recipe.csv", "results/last_layer.csv"] if "recipe" in config else []),
+            *(["results/images.csv"] if "images" in config else []), *(["results/clock.csv"] if "clock" in config else []),
             "results/report.html"]
 
 
@@ -155,3 +159,32 @@ def recipe_config():
     """The part of the config the recipe reads: editing `recipe:` reruns it, and nothing else does."""
     return {"seed": config["seed"], "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
             "training": config["training"], "recipe": config["recipe"]}
+
+
+# Experiments on images and the clock (workflow/rules/images.smk)
+
+IMAGE_STUDIES = list(config.get("images", {}).get("studies", {}))
+
+
+def image_study_config(wildcards):
+    """What one study reads: editing a study of `images:` reruns that study only."""
+    images = config["images"]
+    return {"seed": config["seed"], "images": {"validation_split": images["validation_split"], "seeds": images["seeds"],
+                                               "studies": {wildcards.study: images["studies"][wildcards.study]}}}
+
+
+def image_study_input(wildcards):
+    """The prepared file a study trains on (Fashion-MNIST unless it names the clock)."""
+    study = config["images"]["studies"][wildcards.study]
+    return IMAGE_INPUTS[study.get("input", "fashion_mnist")]
+
+
+def clock_config(faces_only=False):
+    """What the clock's jobs read; the faces depend on the seed and their numbers only."""
+    settings = config["clock"]
+    return {"seed": config["seed"], "clock": {"faces": settings["faces"]} if faces_only else settings}
+
+
+def claims_studies(wildcards):
+    """The tables of the image studies and the clock, where the config has them: their claims read them."""
+    return {name: f"results/{name}.csv" for name in ("images", "clock") if name in config}

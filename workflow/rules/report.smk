@@ -23,6 +23,7 @@ rule collect:
 
 rule claims:
     input:
+        unpack(claims_studies),
         metrics="results/metrics.parquet",
         scores="results/test_scores.csv",
         code=code("overfit.jobs.report:claims", BOOK_HISTORIES),
@@ -166,6 +167,8 @@ rule report:
         duplicates="results/duplicates.csv",
         recipe=["results/recipe.csv"] if "recipe" in config else [],
         last_layer=["results/last_layer.csv"] if "recipe" in config else [],
+        images=["results/images.csv"] if "images" in config else [],
+        clock=["results/clock.csv"] if "clock" in config else [],
         metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
         figures=expand("results/figures/{figure}.png", figure=FIGURES),

@@ -44,3 +44,7 @@ def fashion_mnist_source(data_config: dict, name: str) -> Source:
 
 def fashion_mnist_content_sha256(data_config: dict) -> dict[str, str]:
     return {name: checks["content_sha256"] for name, checks in data_config["fashion_mnist"]["files"].items()}
+
+
+# the prepared image files the experiments on images can train on (overfit.images: a study's `input`)
+IMAGE_INPUTS = {"fashion_mnist": "results/data/fashion_mnist/train.npz", "clock": "results/data/clock/faces.npz"}

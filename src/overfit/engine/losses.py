@@ -1,4 +1,5 @@
-"""Binary cross-entropy and accuracy as Keras reports them, and Keras' weight penalties."""
+"""The losses and accuracies as Keras reports them (binary, and the dense path's multi-class and regression), and
+Keras' weight penalties."""
 
 from __future__ import annotations
 
@@ -25,6 +26,27 @@ def binary_crossentropy(logits: jax.Array, labels: jax.Array, clipped: bool = Tr
 def correct(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Keras' binary accuracy: round(sigmoid) == label; 0.5 rounds to 0 (half to even)."""
     return (jax.nn.sigmoid(logits) > 0.5).astype(jnp.float32) == labels
+
+
+def sparse_categorical_crossentropy(probabilities: jax.Array, labels: jax.Array) -> jax.Array:
+    """Per-example loss on a softmax output, as Keras 3 computes it (``from_logits=False``): the scores rescaled
+    to sum to 1, clipped to [1e-7, 1 − 1e-7], then −log of the true class's. The clip bounds a row's loss at about
+    16.1 and zeroes the gradient of a row whose true class scores below 1e-7, as the binary loss's clip does.
+    (tf.keras 2, the 2nd edition's, unwraps a softmax to its logits in graph mode; the two differ only there.)
+    """
+    p = probabilities / jnp.sum(probabilities, axis=-1, keepdims=True)
+    p = jnp.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+    return -jnp.take_along_axis(jnp.log(p), labels[:, None].astype(jnp.int32), axis=-1)[:, 0]
+
+
+def sparse_categorical_correct(probabilities: jax.Array, labels: jax.Array) -> jax.Array:
+    """Keras' sparse categorical accuracy: the first highest score is the true class."""
+    return (jnp.argmax(probabilities, axis=-1) == labels).astype(jnp.float32)
+
+
+def mean_squared_error(predictions: jax.Array, targets: jax.Array) -> jax.Array:
+    """Per-example loss of a linear output: the mean over its targets, as Keras' ``mse``."""
+    return jnp.mean(jnp.square(predictions - targets), axis=-1)
 
 
 def kernel_penalty(kernel: jax.Array, l1, l2, axis=None) -> jax.Array:

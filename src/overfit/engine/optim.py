@@ -1,4 +1,4 @@
-"""RMSprop exactly as each edition's Keras computed it, as an optax transformation.
+"""RMSprop exactly as each edition's Keras computed it, and Keras' Adam, as optax transformations.
 
 Where epsilon sits matters here: the 10,000-wide first layer has many rare
 words whose accumulators stay tiny, and ``g / (sqrt(a) + 1e-8)`` (Keras
@@ -20,6 +20,34 @@ EDITIONS = {
     2: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # tf.keras 2.x
     3: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # Keras 3
 }
+
+
+class AdamState(NamedTuple):
+    count: jax.Array
+    first: optax.Params  # running mean of gradients
+    second: optax.Params  # running mean of squared gradients
+
+
+def keras_adam(learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
+               epsilon: float = 1e-7) -> optax.GradientTransformation:
+    """Adam as Keras (2.x and 3) computes it: the bias correction folded into the step size and epsilon added to
+    the uncorrected ``sqrt(v)``, ``p - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``. ``optax.adam``
+    adds epsilon to the corrected ``sqrt(v_hat)``: the same until ``v`` is about epsilon² in size."""
+    def init(params):
+        zeros = lambda: jax.tree.map(jnp.zeros_like, params)  # noqa: E731
+        return AdamState(jnp.zeros((), jnp.int32), zeros(), zeros())
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        first = jax.tree.map(lambda m, g: m + (g - m) * (1.0 - beta_1), state.first, grads)
+        second = jax.tree.map(lambda v, g: v + (g * g - v) * (1.0 - beta_2), state.second, grads)
+        t = count.astype(jnp.float32)
+        rate = learning_rate * jnp.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
+        updates = jax.tree.map(lambda m, v: -rate * m / (jnp.sqrt(v) + epsilon), first, second)
+        return updates, AdamState(count, first, second)
+
+    return optax.GradientTransformation(init, update)
 
 
 class RMSpropState(NamedTuple):
@@ -61,3 +89,12 @@ def with_weight_decay(optimizer: optax.GradientTransformation, step_decay: float
             if isinstance(params, dict) else tuple(hidden_kernels(p) for p in params)
 
     return optax.chain(optimizer, optax.add_decayed_weights(-step_decay, mask=hidden_kernels))
+
+
+def keras_optimizer(name: str, learning_rate: float, edition: int) -> optax.GradientTransformation:
+    """The optimizer a config names: "rmsprop" (the edition's Keras) or "adam" (Keras' defaults but the rate)."""
+    if name == "rmsprop":
+        return rmsprop_for_edition(edition, learning_rate)
+    if name == "adam":
+        return keras_adam(learning_rate)
+    raise ValueError(f"no optimizer {name!r}: use rmsprop or adam")

@@ -69,3 +69,12 @@ def duplicates(job) -> None:
     with atomic_path(job.output.summary) as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
     log.info("duplicates:\n%s", table.to_string(index=False))
+
+
+def prepare_clock(job) -> None:
+    """The clock faces of section 4.3, generated from the config's seed (nothing to download)."""
+    from overfit.data import clock
+
+    settings = job.params.config["clock"]
+    summary = clock.prepare(job.output[0], settings["faces"], job.params.config["seed"])
+    log.info("clock faces: %s", summary)

@@ -28,8 +28,10 @@ def claims(job) -> None:
     from overfit.files import atomic_path
     from overfit.report.claims import compute_claims
 
+    studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock")
+               if getattr(job.input, name, None)}
     table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
-                           job.params.chapter)
+                           job.params.chapter, **studies)
     with atomic_path(job.output[0]) as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
     log.info("claims:\n%s", table[["id", "protocol", "value", "low", "high", "verdict"]].to_string(index=False))
@@ -116,6 +118,8 @@ def report(job) -> None:
         protocol_study=tuple(pd.read_csv(path) for path in (job.input.audit, job.input.tuning, job.input.duplicates)),
         recipe=pd.read_csv(job.input.recipe[0]) if getattr(job.input, "recipe", None) else None,
         last_layer=pd.read_csv(job.input.last_layer[0]) if getattr(job.input, "last_layer", None) else None,
+        images=pd.read_csv(job.input.images[0]) if getattr(job.input, "images", None) else None,
+        clock=pd.read_csv(job.input.clock[0]) if getattr(job.input, "clock", None) else None,
         runs=run_counts(metrics),
         seeds=seed_runs(metrics, job.params.config),
         figures=list(zip(specs, job.input.figures)),

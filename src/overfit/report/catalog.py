@@ -37,10 +37,11 @@ LEAK = "3. The movie leak"
 SWEEPS = "4. Sweeps: curves, not points"
 PROTOCOLS = "5. Evaluation protocols, measured"
 RECIPE = "6. The universal workflow"
+PREPARATION = "7. Preparing the data"
 # The results table a figure kind draws from (figures of other kinds draw from results/metrics.parquet).
 TABLES = {"sweep": "results/sweeps.csv", "protocol_audit": "results/protocol_audit.csv",
           "tuning_leak": "results/tuning_leak.csv", "recipe": "results/recipe.csv",
-          "last_layer": "results/last_layer.csv"}
+          "last_layer": "results/last_layer.csv", "images": "results/images.csv", "clock": "results/clock.csv"}
 # the recipe's figures: its step (x), title and caption
 RECIPE_FIGURES = (
     ("power", "Step 4, statistical power: candidates against the best baseline",
@@ -57,6 +58,31 @@ RECIPE_FIGURES = (
      "Test scores of the tuned model and the book's (mean over seeds) and of the baselines refitted on every training "
      "row: on the imbalanced task the majority class is about 90% accurate and finds no positive review."),
 )
+# the image studies' figures (overfit.images): study -> title, panels ((split, metric), ...), caption
+IMAGE_FIGURES = {
+    "noise_channels": ("Noise channels against zeros (2nd ed., listing 5.1)", (("validation", "acc"),),
+                       "Validation accuracy of Dense(512) → Dense(10) with 784 white-noise channels or 784 zeros "
+                       "appended to the pixels; thin: each seed, thick: mean over seeds."),
+    "shuffled_labels": ("Shuffled labels: memorizing (2nd ed., listing 5.2)", (("train", "acc"), ("validation", "acc")),
+                        "Every label shuffled: training accuracy (on the shuffled labels) climbs while validation "
+                        "accuracy stays at chance (0.1); thin: each seed, thick: the mean."),
+    "learning_rate": ("RMSprop at learning rates 1.0 and 1e-2 (2nd ed., listings 5.7-5.8)",
+                      (("train", "acc"), ("validation", "acc")),
+                      "Training and validation accuracy of the same model at two learning rates; thin: each seed, "
+                      "thick: the mean."),
+    "capacity": ("Too little capacity against enough (2nd ed., listings 5.9-5.11)",
+                 (("train", "loss"), ("validation", "loss")),
+                 "Logistic regression, Dense(10, softmax), against Dense(96) → Dense(96) → Dense(10): training and "
+                 "validation loss; thin: each seed, thick: the mean."),
+    "normalization": ("Value normalization (4.3.1)", (("train", "loss"), ("validation", "acc")),
+                      "Dense(96) → Dense(96) → Dense(10) on grey levels 0-255, scaled to 0-1, standardized per pixel "
+                      "(training rows' statistics) and the book's heterogeneous mix (every other pixel 0-1, the rest "
+                      "100-200): training loss (log scale) and validation accuracy; thin: each seed, thick: the mean."),
+    "missing_values": ("Missing values (4.3.1)", (("validation", "acc"), ("validation_missing", "acc")),
+                       "Validation accuracy on whole images and with a 14 × 14 square missing (0), for the model "
+                       "trained without missing values and the one trained with a copy of every image with such a "
+                       "square missing; thin: each seed, thick: the mean."),
+}
 SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_strength": "L1 strength",
                 "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
                 "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
@@ -166,6 +192,18 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
             "last_layer", RECIPE, "The last-layer table, run: recommended against wrong pairings", "last_layer", "", (),
             "validation", "loss", "Each problem type's measure on held-out training rows (mean over seeds, dots: each "
             "seed) with the book's recommended last-layer activation and loss, and with a common wrong pairing."))
+    for study in config.get("images", {}).get("studies", {}):
+        title, _, caption = IMAGE_FIGURES.get(study, (study.replace("_", " ").capitalize(), (), "Each arm; thin: each "
+                                                      "seed, thick: the mean."))
+        specs.append(FigureSpec(f"images_{study}", PREPARATION, title, "images", "", (), "validation", "acc", caption,
+                                x=study))
+    if config.get("clock"):
+        specs.append(FigureSpec(
+            "clock", PREPARATION, "The clock: reading error against training faces and compute (4.3.2)", "clock", "",
+            (), "validation", "loss",
+            "Mean reading error (minutes, on the test faces; log scale) of each representation against the training "
+            "faces it saw and against its training compute (FLOPs, feature extraction included); dots: each seed, "
+            "line: the mean. The rule (angles rounded and looked up) trains on nothing: its error is the dashed line."))
     return specs
 
 

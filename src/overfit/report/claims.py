@@ -118,8 +118,10 @@ class Result:
 class Context:
     """Everything a claim row is computed from: the tables, the config's roles and protocols."""
 
-    def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict):
+    def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
+                 images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
+        self.images, self.clock = images, clock
         self.book = book_histories()
         self.present = experiments_run(metrics)
         self._curves: dict[tuple, pd.DataFrame] = {}  # claims read the same curves many times
@@ -366,12 +368,110 @@ def _study_claim(ctx: Context, row: dict) -> Result:
     return result
 
 
-def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict) -> pd.DataFrame:
+# --- the experiments on images and the clock (overfit.images, overfit.clock) ------------------------------------
+# Their runs are independent seeds (each its own initial weights and batch order, the data the same), and arms
+# of a study share the seeds: arms compare paired by seed, with a plain t-interval over the seeds.
+
+def _image_curve(ctx: Context, study: str, arm: str, split: str, metric: str) -> pd.DataFrame:
+    if ctx.images is None or study not in set(ctx.images.study):
+        raise NotRun(f"no results of the image study {study!r} (is it in the config's images.studies?)")
+    rows = ctx.images[(ctx.images.study == study) & (ctx.images.arm == arm) & (ctx.images.split == split)
+                      & (ctx.images.metric == metric) & ~ctx.images.diverged.astype(bool)]
+    if rows.empty:
+        raise NotRun(f"the image study {study!r} has no {split} {metric} of an arm {arm!r}")
+    return rows.pivot_table(index="seed", columns="epoch", values="value")
+
+
+def _image_claim(ctx: Context, row: dict) -> Result:
+    spec = row["images"]
+    result = Result(row["id"], row["section"], row["sentence"], protocol=spec["study"],
+                    claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    split, metric = row.get("split", "validation"), row.get("metric", "loss")
+    what = f"{STATISTICS[row['statistic']][1]} of the {{}} {metric}"
+    statistic = STATISTICS[row["statistic"]][0]
+    try:
+        def per_seed(arm: str, on: str) -> pd.Series:
+            return statistic(lambda s: _image_curve(ctx, spec["study"], arm, s, metric), on)
+
+        if "compare" in spec:
+            a, b = spec["compare"]
+            on = spec.get("splits", [split, split])[0]
+            values_a, values_b = per_seed(a, on), per_seed(b, on)
+            result.statistic = f"{what.format(on)}: {b} − {a}, paired by seed"
+        else:
+            (a, b), arm = spec.get("splits", [split, split]), spec["of"]
+            values_a, values_b = per_seed(arm, a), per_seed(arm, b)
+            result.statistic = (f"{what.format(b)} − of the {a} {metric}, {arm}, per seed" if a != b
+                                else f"{what.format(split)} of {arm}")
+            if a == b:
+                values_a = values_a * 0.0
+    except NotRun as reason:
+        result.detail = str(reason)
+        return result
+    common = values_a.index.intersection(values_b.index)
+    per_run = (values_b.loc[common] - values_a.loc[common]).dropna()
+    result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_run)
+    return _judged(result, stats.t_interval(per_run), row)
+
+
+def _clock_claim(ctx: Context, row: dict) -> Result:
+    spec = row["clock"]
+    result = Result(row["id"], row["section"], row["sentence"], protocol="clock",
+                    claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    if ctx.clock is None or ctx.clock.empty:
+        result.detail = "no results of the clock (is `clock:` in the config?)"
+        return result
+    table = ctx.clock
+
+    def runs(representation: str, size: int | None) -> pd.DataFrame:
+        chosen = table[(table.representation == representation)
+                       & ((table.train_size == size) if size is not None else True)]
+        if chosen.empty:
+            raise NotRun(f"the clock has no {representation} runs" + (f" on {size} faces" if size else ""))
+        return chosen.set_index("seed")
+
+    try:
+        if "compare" in spec:
+            (ra, na), (rb, nb) = spec["compare"]
+            a, b = runs(ra, na), runs(rb, nb)
+            common = a.index.intersection(b.index)
+            per_run = (b.mean_error.loc[common] - a.mean_error.loc[common]).dropna()
+            interval = stats.t_interval(per_run)
+            result.statistic = (f"mean reading error (minutes, on the test faces): {rb} on {nb} faces − {ra} on "
+                                f"{na}, paired by seed")
+            result.detail = (f"means: {ra} {a.mean_error.mean():.3g}, {rb} {b.mean_error.mean():.3g} min; training "
+                             f"compute {ra} {a.flops.mean():.3g}, {rb} {b.flops.mean():.3g} FLOPs "
+                             f"({a.flops.mean() / b.flops.mean():.3g}×)")
+        else:
+            (one,) = runs(spec["of"], None).itertuples()
+            # one deterministic reading of the test faces: the interval is over the faces
+            interval = stats.summary_interval(one.mean_error, one.error_sd, one.faces, "t over the test faces (one reading)")
+            result.statistic = f"mean reading error (minutes) of {spec['of']} on the test faces"
+            result.detail = f"median {one.median_error:.3g} min; {one.within_5:.1%} read within 5 minutes"
+    except NotRun as reason:
+        result.detail = str(reason)
+        return result
+    return _judged(result, interval, row)
+
+
+def _judged(result: Result, interval: stats.Interval, row: dict) -> Result:
+    result.value, result.low, result.high = interval.value, interval.low, interval.high
+    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
+    result.verdict = stats.verdict(interval, row["claimed"]) if interval.n else stats.NOT_RUN
+    return result
+
+
+def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
+                   images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (claim, protocol) of the chapter; see Result for the columns."""
-    ctx = Context(metrics, scores, config, chapter)
+    ctx = Context(metrics, scores, config, chapter, images, clock)
     results: list[Result] = []
     for row in chapter["claims"]:
-        if "fit" in row:
+        if "images" in row:
+            results.append(_image_claim(ctx, row))
+        elif "clock" in row:
+            results.append(_clock_claim(ctx, row))
+        elif "fit" in row:
             results.append(_fit_claim(ctx, row))
         elif "study" in row:
             results.append(_study_claim(ctx, row))

@@ -12,7 +12,7 @@ import seaborn as sns  # noqa: E402
 
 from overfit.files import atomic_path  # noqa: E402
 from overfit.recipe.heads import MEASURES, PROBLEMS  # noqa: E402
-from overfit.report.catalog import FigureSpec  # noqa: E402
+from overfit.report.catalog import IMAGE_FIGURES, FigureSpec  # noqa: E402
 
 BOOK_COLOUR = "0.6"
 COLOURS = {0: "tab:blue", 1: "tab:orange"}
@@ -55,6 +55,10 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
         return _draw_recipe(spec, table)
     if spec.kind == "last_layer":
         return _draw_last_layer(spec, table)
+    if spec.kind == "images":
+        return _draw_images(spec, table[table.study == spec.x])
+    if spec.kind == "clock":
+        return _draw_clock(spec, table)
     book_names = dict(spec.book)
     metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
     label = "accuracy" if spec.metric == "acc" else "loss"
@@ -274,6 +278,52 @@ def _draw_last_layer(spec: FigureSpec, table: pd.DataFrame):
         ax.set_xlabel("")
         ax.set_ylabel(MEASURES[measure])
         ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_images(spec: FigureSpec, table: pd.DataFrame):
+    """A study of the images, a panel per (split, metric): each arm's seeds thin, their mean thick."""
+    panels = IMAGE_FIGURES.get(spec.x, ("", (("validation", "acc"),), ""))[1]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
+    palette = dict(zip(table.arm.unique(), sns.color_palette("tab10")))
+    for ax, (split, metric) in zip(axes[0], panels):
+        rows = table[(table.split == split) & (table.metric == metric) & np.isfinite(table.value)]
+        for arm, colour in palette.items():
+            runs = rows[rows.arm == arm]
+            for _, run in runs.groupby("seed"):
+                ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.3, linewidth=0.8)
+            mean = runs.groupby("epoch").value.mean()
+            ax.plot(mean.index, mean.values, "-", color=colour, linewidth=2, label=arm.replace("_", " "))
+        if metric == "loss" and spec.x == "normalization":
+            ax.set_yscale("log")
+        ax.set_title(f"{split.replace('_', ' ')} {'accuracy' if metric == 'acc' else metric}", fontsize=10)
+        ax.set_xlabel("Epochs")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_clock(spec: FigureSpec, table: pd.DataFrame):
+    """Mean reading error of each learned representation against training faces and compute; the rule as a line."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    learned, rule = table[table.representation != "rule"], table[table.representation == "rule"]
+    palette = dict(zip(learned.representation.unique(), sns.color_palette("tab10")))
+    for ax, x, label in ((axes[0], "train_size", "Training faces"), (axes[1], "flops", "Training compute (FLOPs)")):
+        for representation, colour in palette.items():
+            rows = learned[learned.representation == representation]
+            ax.plot(rows[x], rows.mean_error, "o", color=colour, alpha=0.4, markersize=3)
+            mean = rows.groupby("train_size")[[x, "mean_error"]].mean()
+            ax.plot(mean[x], mean.mean_error, "-", color=colour, linewidth=2, label=representation)
+        for value in rule.mean_error:
+            ax.axhline(value, color="k", linestyle="--", linewidth=1, label="rule (no training)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("Mean error (minutes)")
+    axes[0].legend(fontsize=8)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig

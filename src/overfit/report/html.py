@@ -10,7 +10,7 @@ import pandas as pd
 
 from overfit import stats
 from overfit.recipe.heads import MEASURES, PROBLEMS
-from overfit.report.catalog import PROTOCOLS, RECIPE, SWEEPS, FigureSpec
+from overfit.report.catalog import PREPARATION, PROTOCOLS, RECIPE, SWEEPS, FigureSpec
 from overfit.report.leak import summary as leak_summary
 
 STYLE = """
@@ -329,10 +329,47 @@ def last_layer_table(table: pd.DataFrame) -> str:
             f"<th>measured</th></tr>{body}</table>")
 
 
+def preparation_section(images: pd.DataFrame | None, clock: pd.DataFrame | None, claims: pd.DataFrame) -> str:
+    """The image studies' last epochs, the clock's errors, and the verdicts of their claims (11x, 12x)."""
+    parts = ["<p class=note>The 2nd edition's experiments ran on MNIST; the data mirror has no MNIST, so they run on "
+             "Fashion-MNIST, its drop-in (same shapes, ten classes, harder: expect lower accuracies than the book's). "
+             "Every arm of a study trains from the same seeds (initial weights, batch order); intervals are t over "
+             "the seeds. Section 4.3's claims and the clock's are judged the same way.</p>"]
+    if images is not None and len(images):
+        last = images[images.epoch == images.groupby(["study", "arm"]).epoch.transform("max")]
+        summary = last.groupby(["study", "arm", "split", "metric"], sort=False).value.agg(["mean", "std"])
+        body = "".join(
+            f"<tr><td>{_e(study)}</td><td>{_e(arm)}</td><td>{_e(split.replace('_', ' '))}</td>"
+            + "".join(f"<td class=num>{summary.loc[(study, arm, split, m), 'mean']:.3f} ± "
+                      f"{summary.loc[(study, arm, split, m), 'std']:.3f}</td>" for m in ("loss", "acc")) + "</tr>"
+            for study, arm, split in dict.fromkeys((a, b, c) for a, b, c, _ in summary.index))
+        parts.append("<h3>The studies' last epoch</h3><p class=note><code>results/images.csv</code>: mean ± sd over "
+                     "seeds at each arm's last epoch (training values are Keras' epoch means).</p><table><tr><th>study"
+                     f"</th><th>arm</th><th>split</th><th>loss</th><th>accuracy</th></tr>{body}</table>")
+    if clock is not None and len(clock):
+        table = clock.groupby(["representation", "train_size"], sort=False)[["mean_error", "within_5", "flops"]].mean()
+        body = "".join(f"<tr><td>{_e(r)}</td><td class=num>{n:,}</td><td class=num>{v.mean_error:.2f}</td>"
+                       f"<td class=num>{v.within_5:.1%}</td><td class=num>{v.flops:.3g}</td></tr>"
+                       for (r, n), v in table.iterrows())
+        parts.append("<h3>The clock</h3><p class=note><code>results/clock.csv</code>: mean over seeds of the mean "
+                     "reading error on the test faces (minutes, the shorter way round a 12-hour dial), the share read "
+                     "within 5 minutes, and the training compute (FLOPs, feature extraction included; the rule's: "
+                     "extracting the test faces' angles).</p><table><tr><th>representation</th><th>training faces</th>"
+                     f"<th>mean error</th><th>within 5 min</th><th>FLOPs</th></tr>{body}</table>")
+    mine = claims[claims.id.astype(str).str.match(r"^1[12][a-z]$")]
+    if len(mine):
+        items = "".join(f"<li><a href='#claim-{_e(c.id)}-{_e(c.protocol)}'>{_e(c.id)}</a> {_e(c.claim)}: "
+                        f"<b>{_e(c.verdict)}</b> ({_number(c.value, 3)}, {_interval(c.low, c.high)})</li>"
+                        for c in mine.itertuples())
+        parts.append(f"<h3>Their claims</h3><ul>{items}</ul>")
+    return "".join(parts)
+
+
 def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs: pd.DataFrame, seeds: pd.DataFrame,
          figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict,
          sweeps: pd.DataFrame | None = None, protocol_study: tuple[pd.DataFrame, ...] | None = None,
-         recipe: pd.DataFrame | None = None, last_layer: pd.DataFrame | None = None) -> str:
+         recipe: pd.DataFrame | None = None, last_layer: pd.DataFrame | None = None,
+         images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None) -> str:
     """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv and duplicates.csv (section 4.2);
     ``recipe``: results/recipe.csv (section 4.5)."""
     roles = config.get("roles", {})
@@ -348,6 +385,7 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
         + (protocols_tables(*protocol_study) if category == PROTOCOLS and protocol_study is not None else "")
         + (recipe_section(recipe) if category == RECIPE and recipe is not None else "")
         + (last_layer_table(last_layer) if category == RECIPE and last_layer is not None else "")
+        + (preparation_section(images, clock, claims) if category == PREPARATION else "")
         for category, items in by_category.items())
     toc_figures = "".join(
         f"<li><a href='#{_anchor(category)}'>{_e(category)}</a><ul>"
@@ -364,7 +402,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
 models, optimizer and loss (Keras 2.0.8 semantics). Every number below is computed from <code>results/metrics.parquet</code>,
 <code>results/test_scores.csv</code>, <code>results/claims.csv</code>, <code>results/movie_leak.csv</code>,
 <code>results/sweeps.csv</code>, <code>results/protocol_audit.csv</code>, <code>results/tuning_leak.csv</code>,
-<code>results/duplicates.csv</code> and <code>results/recipe.csv</code>.</p>
+<code>results/duplicates.csv</code>, <code>results/recipe.csv</code>, <code>results/images.csv</code> and
+<code>results/clock.csv</code>.</p>
 
 <h2 id="summary">Summary</h2>
 <ul>

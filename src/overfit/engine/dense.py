@@ -1,0 +1,201 @@
+"""The dense path: the book's MLP on dense float inputs (images, any feature matrix), multi-class or regression.
+
+The IMDB engine (``train``) reads reviews as word ids and trains one sigmoid
+output. This one reads a float matrix and ends in a softmax over classes
+(Keras' sparse categorical cross-entropy and accuracy, ``losses``) or a
+linear layer (mean squared error and mean absolute error). The rest is the
+same: Keras' Dense initialisation, Keras' optimizers (``optim``), rows
+reshuffled every epoch with the last partial batch kept (masked), one epoch
+as one compiled ``lax.scan`` over its batches, then every evaluation set
+scored; tidy metric rows; a run is decided by its seeds alone.
+
+Layers: Dense(h, relu) for each hidden width, then the output layer; no
+hidden layer at all is the book's logistic regression, ``Dense(10, softmax)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from overfit.engine.batches import batched_rows, shuffled_epochs
+from overfit.engine.losses import binary_crossentropy, correct, mean_squared_error, sparse_categorical_correct, \
+    sparse_categorical_crossentropy
+from overfit.engine.model import glorot_dense
+from overfit.engine.optim import keras_optimizer
+from overfit.engine.progress import Progress
+
+log = logging.getLogger(__name__)
+
+# what each head reports, the loss first
+METRICS = {"softmax": ("loss", "acc"), "sigmoid": ("loss", "acc"), "linear": ("loss", "mae")}
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    hidden: tuple[int, ...]  # () = logistic regression
+    outputs: int  # classes (softmax) or targets (linear)
+    # "softmax": sparse categorical cross-entropy; "sigmoid" (one output): the IMDB engine's binary cross-entropy,
+    # so that its models can run here on multi-hot rows; "linear": mean squared error
+    head: str = "softmax"
+
+
+@dataclass(frozen=True)
+class DenseTraining:
+    epochs: int
+    batch_size: int = 128  # the 2nd edition's MNIST listings
+    optimizer: str = "rmsprop"
+    learning_rate: float = 1e-3
+    edition: int = 2  # which Keras' RMSprop (optim.EDITIONS)
+    eval_batch_size: int = 4096
+
+
+@dataclass
+class DenseRun:
+    """One model to train: the rows of the training matrix it trains on, what it is scored on, its seeds."""
+
+    labels: dict  # how its rows in the results are labeled
+    train_rows: np.ndarray
+    # split name -> (x, y) scored after every epoch (validation, a damaged copy of it, ...)
+    evaluations: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    init_seed: int = 0
+    shuffle_seed: int = 0
+
+    @property
+    def evaluation_name(self) -> str:
+        return next(iter(self.evaluations), "validation")
+
+
+def init(spec: DenseSpec, input_dim: int, seed: int) -> list[tuple[jax.Array, jax.Array]]:
+    """Keras' Dense defaults (Glorot uniform kernels, zero biases), layer by layer."""
+    rngs = nnx.Rngs(params=seed)
+    widths = (input_dim, *spec.hidden, spec.outputs)
+    layers = [glorot_dense(a, b, rngs) for a, b in zip(widths[:-1], widths[1:])]
+    return [(layer.kernel[...], layer.bias[...]) for layer in layers]
+
+
+def forward(params, x: jax.Array, head: str) -> jax.Array:
+    """The output: class scores that sum to 1 (softmax), or the last layer's values (linear; sigmoid: the logit,
+    which the loss turns into a probability)."""
+    h = x
+    for kernel, bias in params[:-1]:
+        h = jax.nn.relu(h @ kernel + bias)
+    kernel, bias = params[-1]
+    out = h @ kernel + bias
+    return jax.nn.softmax(out, axis=-1) if head == "softmax" else out
+
+
+def per_example(outputs: jax.Array, y: jax.Array, head: str) -> tuple[jax.Array, jax.Array]:
+    """(loss, second metric) per row: cross-entropy and accuracy, or squared and absolute error."""
+    if head == "softmax":
+        return sparse_categorical_crossentropy(outputs, y), sparse_categorical_correct(outputs, y)
+    if head == "sigmoid":
+        return binary_crossentropy(outputs[:, 0], y), correct(outputs[:, 0], y)
+    return mean_squared_error(outputs, y), jnp.mean(jnp.abs(outputs - y), axis=-1)
+
+
+class DenseTrainer:
+    """The compiled epoch and evaluation of one model shape (the runs of a job share them)."""
+
+    def __init__(self, spec: DenseSpec, input_dim: int, training: DenseTraining):
+        if spec.head not in METRICS:
+            raise ValueError(f"no head {spec.head!r}: use {' or '.join(METRICS)}")
+        self.spec, self.input_dim, self.training = spec, input_dim, training
+        self.optimizer = keras_optimizer(training.optimizer, training.learning_rate, training.edition)
+        self.train_epoch = jax.jit(self._train_epoch, donate_argnums=(0, 1))
+        self.evaluate = jax.jit(self._evaluate)
+        self.apply = jax.jit(lambda params, x: forward(params, x, spec.head))
+
+    def init(self, seed: int):
+        params = init(self.spec, self.input_dim, seed)
+        return params, self.optimizer.init(params)
+
+    def _batch_loss(self, params, x, y, weights):
+        loss, other = per_example(forward(params, x, self.spec.head), y, self.spec.head)
+        n = jnp.maximum(weights.sum(), 1.0)
+        return jnp.sum(loss * weights) / n, jnp.stack([jnp.sum(loss * weights), jnp.sum(other * weights), weights.sum()])
+
+    def _train_epoch(self, params, opt_state, x, y, batches):
+        def step(carry, rows):
+            params, opt_state = carry
+            safe, weights = jnp.maximum(rows, 0), (rows >= 0).astype(jnp.float32)
+            grads, sums = jax.grad(self._batch_loss, has_aux=True)(params, x[safe], y[safe], weights)
+            updates, opt_state = self.optimizer.update(grads, opt_state, params)
+            return (jax.tree.map(jnp.add, params, updates), opt_state), sums
+
+        (params, opt_state), sums = jax.lax.scan(step, (params, opt_state), batches)
+        totals = sums.sum(axis=0)
+        # Keras' epoch figures: the batch-size-weighted means over the epoch's batches, taken as it trains
+        return params, opt_state, totals[:2] / totals[2]
+
+    def _evaluate(self, params, x, y, chunks):
+        def chunk(rows):
+            safe, weights = jnp.maximum(rows, 0), (rows >= 0).astype(jnp.float32)
+            loss, other = per_example(forward(params, x[safe], self.spec.head), y[safe], self.spec.head)
+            return jnp.stack([jnp.sum(loss * weights), jnp.sum(other * weights), weights.sum()])
+
+        totals = jax.lax.map(chunk, chunks).sum(axis=0)
+        return totals[:2] / totals[2]
+
+    def predict(self, params, x: np.ndarray) -> np.ndarray:
+        size = self.training.eval_batch_size
+        return np.concatenate([np.asarray(self.apply(params, jnp.asarray(x[i:i + size], jnp.float32)))
+                               for i in range(0, len(x), size)])
+
+
+def train(items: list[tuple[np.ndarray, np.ndarray, DenseRun]], spec: DenseSpec, training: DenseTraining,
+          trainer: DenseTrainer | None = None, keep: bool = False, progress: Progress | None = None
+          ) -> tuple[list[dict], list]:
+    """Train every run on rows of its ``(x, y)`` for ``training.epochs``; return (tidy metric rows, parameters).
+
+    ``items``: (x, y, run) per run; runs that share an ``x`` share its device
+    copy. A row: the run's labels, epoch, split ("train" or an evaluation's
+    name), metric (``METRICS[head]``), value, ``diverged`` (the epoch its loss
+    stopped being finite; the run stops there) and ``train_size``. ``keep``:
+    also return each run's final parameters (else an empty list).
+    ``progress``: the job's, where a job trains its runs in several calls.
+    """
+    trainer = trainer or DenseTrainer(spec, items[0][0].shape[1], training)
+    names = METRICS[spec.head]
+    devices: dict[int, tuple] = {}  # an array shared by runs goes to the device once
+
+    def on_device(x, y, chunked=False):
+        if (id(x), id(y)) not in devices:
+            devices[(id(x), id(y))] = (jnp.asarray(x, jnp.float32), jnp.asarray(y))
+        if chunked:  # an evaluation set also needs its rows in chunks
+            rows = batched_rows(np.arange(len(x), dtype=np.int32), training.eval_batch_size)
+            return (*devices[(id(x), id(y))], jnp.asarray(rows))
+        return devices[(id(x), id(y))]
+
+    rows, kept = [], []
+    progress = progress or Progress(len(items), training.epochs, ("model",))
+    for x, y, run in items:
+        index = progress.start_run()
+        params, opt_state = trainer.init(run.init_seed)
+        x_device, y_device = on_device(x, y)
+        evaluations = {name: on_device(*pair, chunked=True) for name, pair in run.evaluations.items()}
+        epochs = shuffled_epochs(np.asarray(run.train_rows), run.shuffle_seed, training.epochs, training.batch_size)
+        for epoch, batches in enumerate(epochs, start=1):
+            params, opt_state, train_values = trainer.train_epoch(params, opt_state, x_device, y_device,
+                                                                  jnp.asarray(batches))
+            scored = {"train": np.asarray(train_values)}
+            scored.update({name: np.asarray(trainer.evaluate(params, *arrays)) for name, arrays in evaluations.items()})
+            diverged = not all(np.all(np.isfinite(v)) for v in scored.values())
+            rows.extend({**run.labels, "epoch": epoch, "split": split, "metric": metric, "value": float(value),
+                         "diverged": diverged, "train_size": len(run.train_rows)}
+                        for split, values in scored.items() for metric, value in zip(names, values))
+            shown = scored.get(run.evaluation_name)
+            progress.epoch_done(index, run, epoch, scored["train"][None], None if shown is None else shown[None],
+                                [not diverged])
+            if diverged:
+                log.warning("run %s diverged at epoch %d", run.labels, epoch)
+                progress.skip(training.epochs - epoch)
+                break
+        if keep:
+            kept.append(params)
+    return rows, kept
