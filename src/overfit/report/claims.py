@@ -447,7 +447,7 @@ def _clock_claim(ctx: Context, row: dict) -> Result:
             # one deterministic reading of the test faces: the interval is over the faces
             interval = stats.summary_interval(one.mean_error, one.error_sd, one.faces, "t over the test faces (one reading)")
             result.statistic = f"mean reading error (minutes) of {spec['of']} on the test faces"
-            result.detail = f"median {one.median_error:.3g} min; {one.within_5:.1%} read within 5 minutes"
+            result.detail = f"median {one.median_error:.3g} min; {one.within_5:.2%} read within 5 minutes"
     except NotRun as reason:
         result.detail = str(reason)
         return result

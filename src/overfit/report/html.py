@@ -349,7 +349,7 @@ def preparation_section(images: pd.DataFrame | None, clock: pd.DataFrame | None,
     if clock is not None and len(clock):
         table = clock.groupby(["representation", "train_size"], sort=False)[["mean_error", "within_5", "flops"]].mean()
         body = "".join(f"<tr><td>{_e(r)}</td><td class=num>{n:,}</td><td class=num>{v.mean_error:.2f}</td>"
-                       f"<td class=num>{v.within_5:.1%}</td><td class=num>{v.flops:.3g}</td></tr>"
+                       f"<td class=num>{v.within_5:.2%}</td><td class=num>{v.flops:.3g}</td></tr>"
                        for (r, n), v in table.iterrows())
         parts.append("<h3>The clock</h3><p class=note><code>results/clock.csv</code>: mean over seeds of the mean "
                      "reading error on the test faces (minutes, the shorter way round a 12-hour dial), the share read "
