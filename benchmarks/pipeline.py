@@ -5,7 +5,8 @@
 Reads the `benchmark:` file of every job of the run (results/benchmarks/) and
 what each training job trained (its table: models, epochs, rows). A training
 job's floor is the sum of its model-epochs' floors (benchmarks/floor.py, with
-this machine's rates measured now); a job that trains nothing (data, claims,
+this machine's rates measured now); a job of the dense path (an image study,
+the clock) counts its FLOPs at the matmul rate; a job that trains nothing (data, claims,
 figures, report) counts at its measured time, having no floor model. The
 run is the latest Snakemake log (.snakemake/log/): it started at the time in
 the log's name and ended when the log was last written; its jobs are those
@@ -36,6 +37,32 @@ def trained_work(table: pd.DataFrame) -> pd.DataFrame:
     return runs.reset_index()
 
 
+def dense_floor(results: Path, stage: str, name: str, config: dict, flops_per_second: float) -> float | None:
+    """The FLOP floor of a job of the dense path: an image study (each run's epochs × (6 × its training rows + 2 ×
+    its evaluated rows) × the model's multiply-adds) or the clock (its training FLOPs, in its table)."""
+    import numpy as np
+
+    if stage == "." and name == "clock" and (results / "clock.csv").exists():
+        return float(pd.read_csv(results / "clock.csv").flops.sum()) / flops_per_second
+    if stage != "images" or not (results / "images" / f"{name}.csv").exists():
+        return None
+    from overfit.images import settings
+
+    table = pd.read_csv(results / "images" / f"{name}.csv")
+    study = config["images"]["studies"][name]
+    flops = 0.0
+    with np.load(results / "images" / f"{name}_predictions.npz") as saved:
+        for (arm, seed), runs in table.groupby(["arm", "seed"]):
+            s = settings(study, arm)
+            inputs = 784 * (2 if s["extra_channels"] != "none" else 1)
+            widths = (inputs, *s["hidden"], saved[f"{arm}/{seed}/validation"].shape[1])
+            macs = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+            evaluated = sum(len(saved[key]) for key in saved.files if key.startswith(f"{arm}/{seed}/")
+                            and not key.endswith("/labels"))
+            flops += runs.epoch.max() * (6 * runs.train_size.iloc[0] + 2 * evaluated) * macs
+    return flops / flops_per_second
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "results")
@@ -57,11 +84,14 @@ def main() -> None:
         seconds = float(pd.read_csv(path, sep="\t").s.iloc[0])
         stage, name = path.parent.relative_to(args.results / "benchmarks"), path.stem
         table = None
-        if stage.parts[0] == "train":
+        dense = dense_floor(args.results, str(stage), name, config, rates[0])
+        if not stage.parts:
+            pass
+        elif stage.parts[0] == "train":
             table = args.results / "metrics" / stage.parts[1] / f"{name}.parquet"
         elif stage.parts[0] == "final_fit":
             table = args.results / "final" / f"{name}.parquet"
-        floor, kind = seconds, "measured"
+        floor, kind = (seconds, "measured") if dense is None else (dense, "floor")
         work = None if table is None or not table.exists() else trained_work(pd.read_parquet(table).dropna(subset=["value"]))
         if work is not None and set(work.experiment) <= set(entries):  # (a point since edited away counts as measured)
             floor = sum(model_epoch_floor(entries[w.experiment]["hidden"], w.train_size,
