@@ -236,26 +236,29 @@ def test_validation_and_training_loss_include_the_penalty_and_data_loss_does_not
     assert value["validation", "loss"] - value["validation", "data_loss"] > 0.5 * initial_penalty
 
 
+def scored_at_initial_weights(n: int, data_seed: int, hidden: list[int], batch_size: int, init_seed: int,
+                              shuffle_seed: int):
+    """One epoch at learning rate 0 (the weights never move) on ``n`` reviews, validated on the same ``n``: the
+    splits, the model and its values by (split, metric)."""
+    splits = {"train": random_reviews(n, data_seed), "test": random_reviews(n, data_seed)}
+    spec = ModelSpec.build(hidden, input_dim=VOCABULARY)
+    run = Run("t", Fold(0, 0, np.arange(n), "test", np.arange(n)), 0, init_seed=init_seed, shuffle_seed=shuffle_seed)
+    rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=batch_size, learning_rate=0.0), splits))
+    return splits, spec, rows.set_index(["split", "metric"]).value
+
+
 def test_epoch_training_loss_is_the_batch_size_weighted_mean_with_the_partial_batch_kept():
-    splits = {"train": random_reviews(10, 1), "test": random_reviews(10, 1)}
-    spec = ModelSpec.build([4, 4], input_dim=VOCABULARY)
     # learning rate 0: the weights never move, so each batch's loss is the initial model's;
     # batches of 4, 4 and 2 reviews weighted by size give exactly the mean over all 10 reviews
-    run = Run("t", Fold(0, 0, np.arange(10), "test", np.arange(10)), 0, init_seed=1, shuffle_seed=2)
-    rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=4, learning_rate=0.0), splits))
-    value = rows.set_index(["split", "metric"]).value
+    _, _, value = scored_at_initial_weights(10, 1, [4, 4], batch_size=4, init_seed=1, shuffle_seed=2)
     assert value["train", "data_loss"] == pytest.approx(value["validation", "data_loss"], rel=1e-6)
     assert value["train", "acc"] == pytest.approx(value["validation", "acc"])
 
 
 def test_auc_precision_and_recall_are_keras_metrics_on_the_models_predictions():
-    splits = {"train": random_reviews(50, 3), "test": random_reviews(50, 3)}
-    spec = ModelSpec.build([6, 6], input_dim=VOCABULARY)
     # learning rate 0: the weights stay the initial ones, so the training epoch and the validation pass score the
     # same predictions (batches of 16: the epoch's counts add up over 4 batches, the last partial)
-    run = Run("t", Fold(0, 0, np.arange(50), "test", np.arange(50)), 0, init_seed=8, shuffle_seed=5)
-    rows = table(train_models(spec, [run], TrainingSpec(epochs=1, batch_size=16, learning_rate=0.0), splits))
-    value = rows.set_index(["split", "metric"]).value
+    splits, spec, value = scored_at_initial_weights(50, 3, [6, 6], batch_size=16, init_seed=8, shuffle_seed=5)
     logits = np.asarray(MLP(spec, nnx.Rngs(params=8))(jnp.asarray(splits["test"].dense(VOCABULARY))))
     p, y = 1 / (1 + np.exp(-logits)), splits["test"].label.astype(bool)
     predicted = p > 0.5

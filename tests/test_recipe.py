@@ -16,6 +16,7 @@ from conftest import REPO, make_reviews, run_snakemake, write_archive
 
 from overfit import measures
 from overfit.data import imdb
+from overfit.engine import dense
 from overfit.jobs import recipe as jobs
 from overfit.recipe import candidates, decide, tasks
 from overfit.recipe import last_layer
@@ -221,7 +222,7 @@ def test_last_layer_losses_have_keras_semantics():
 def test_a_softmax_of_one_unit_outputs_one_and_learns_nothing():
     pairing = PROBLEMS["binary"][3]
     assert pairing == Pairing("softmax", "categorical_crossentropy")
-    params = last_layer.init(5, (4,), 1, seed=0)
+    params = dense.init(dense.DenseSpec((4,), 1), 5, seed=0)  # the network the last-layer table trains
     x = jnp.asarray(np.random.default_rng(0).random((8, 5)), jnp.float32)
     assert np.allclose(last_layer.output(last_layer.forward(params, x), "softmax"), 1.0)
     grads = jax.grad(lambda p: jnp.mean(last_layer.loss(last_layer.output(last_layer.forward(p, x), "softmax"),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from overfit import search, sweeps
 from overfit.chapter import check_roles
+from overfit.data.catalog import study_inputs
 from overfit.errors import ConfigError
 from overfit.experiments import experiment
 from overfit.files import load_yaml
@@ -64,7 +65,7 @@ def check_protocol_sizes(config: dict) -> None:
 def check_images(config: dict) -> None:
     """An arm that adds images with a missing square needs the square's size; the clock's sizes need faces."""
     for name, study in config.get("images", {}).get("studies", {}).items():
-        inputs = {own.get("input", study.get("input", "fashion_mnist")) for own in study["arms"].values()}
+        inputs = study_inputs(study)
         if len(inputs) > 1:
             raise ConfigError(f"images.studies.{name}: its arms read {' and '.join(sorted(inputs))}; a study's arms "
                               "compare on one input: set input on the study, not on an arm")

@@ -9,7 +9,7 @@ from overfit.imports import job_code
 from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
 from overfit.recipe.tasks import STEPS as RECIPE_STEPS
-from overfit.data.catalog import IMAGE_INPUTS
+from overfit.data.catalog import IMAGE_INPUTS, study_inputs
 
 SOURCES = Path(workflow.basedir) / "src"
 PACKAGE = SOURCES / "overfit"
@@ -175,8 +175,8 @@ def image_study_config(wildcards):
 
 def image_study_input(wildcards):
     """The prepared file a study trains on (Fashion-MNIST unless it names the clock)."""
-    study = config["images"]["studies"][wildcards.study]
-    return IMAGE_INPUTS[study.get("input", "fashion_mnist")]
+    (name,) = study_inputs(config["images"]["studies"][wildcards.study])
+    return IMAGE_INPUTS[name]
 
 
 def clock_config(faces_only=False):

@@ -48,3 +48,9 @@ def fashion_mnist_content_sha256(data_config: dict) -> dict[str, str]:
 
 # the prepared image files the experiments on images can train on (overfit.images: a study's `input`)
 IMAGE_INPUTS = {"fashion_mnist": "results/data/fashion_mnist/train.npz", "clock": "results/data/clock/faces.npz"}
+
+
+def study_inputs(study: dict) -> set[str]:
+    """The inputs a study's arms read (each arm's own `input`, else its study's, else Fashion-MNIST): one, in a
+    valid config (overfit.checks)."""
+    return {arm.get("input", study.get("input", "fashion_mnist")) for arm in study["arms"].values()}

@@ -18,13 +18,14 @@ def study(job) -> None:
     """One study of ``images:``: each arm over the seeds, on its input's training images."""
     import numpy as np
 
+    from overfit.data.catalog import study_inputs
     from overfit.files import atomic_path
-    from overfit.images import load_input, run_study, settings as arm_settings
+    from overfit.images import load_input, run_study
 
     config, name = job.params.config, job.wildcards.study
     settings = config["images"]
-    source = {arm_settings(settings["studies"][name], arm)["input"] for arm in settings["studies"][name]["arms"]}
-    images, labels = load_input(source.pop(), job.input.images)
+    (source,) = study_inputs(settings["studies"][name])
+    images, labels = load_input(source, job.input.images)
     log.info("%s: arms %s, %d seeds each", name, ", ".join(settings["studies"][name]["arms"]), settings["seeds"])
     table, predictions = run_study(images, labels, name, settings["studies"][name], settings["seeds"],
                                    settings["validation_split"], config["seed"])

@@ -15,13 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from flax import nnx
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import sparse
+from overfit.engine import dense, sparse
 from overfit.engine.batches import DeviceSplit, batched_rows, round_up, sparse_batch
 from overfit.engine.losses import KERAS_EPSILON
-from overfit.engine.model import glorot_dense
 from overfit.engine.optim import rmsprop_for_edition
 from overfit.measures import scores as binary_scores
 from overfit.recipe.heads import PROBLEMS, Pairing, targets
@@ -46,14 +44,6 @@ def loss(predictions: jax.Array, y: jax.Array, name: str) -> jax.Array:
         q = predictions / jnp.sum(predictions, axis=-1, keepdims=True)
         return -jnp.sum(y * jnp.log(jnp.clip(q, KERAS_EPSILON, 1.0 - KERAS_EPSILON)), axis=-1)
     raise ValueError(f"no loss {name!r}")
-
-
-def init(input_dim: int, hidden: tuple[int, ...], outputs: int, seed: int) -> list[tuple[jax.Array, jax.Array]]:
-    """Keras' Dense defaults (Glorot uniform kernels, zero biases), layer by layer."""
-    rngs = nnx.Rngs(params=seed)
-    widths = (input_dim, *hidden, outputs)
-    layers = [glorot_dense(a, b, rngs) for a, b in zip(widths[:-1], widths[1:])]
-    return [(layer.kernel[...], layer.bias[...]) for layer in layers]
 
 
 class Dense:
@@ -91,7 +81,7 @@ def forward(params, x) -> jax.Array:
 def train(inputs: Dense | Reviews, y_train: np.ndarray, pairing: Pairing, hidden: tuple[int, ...], epochs: int,
           batch_size: int, seed: int) -> list:
     """Minibatch RMSprop (Keras 2.0.8) on rows shuffled each epoch, the last partial batch kept (masked)."""
-    params = init(inputs.width, hidden, y_train.shape[1], seed)
+    params = dense.init(dense.DenseSpec(hidden, y_train.shape[1]), inputs.width, seed)
     optimizer = rmsprop_for_edition(1)
     state = optimizer.init(params)
     y_all = jnp.asarray(y_train)

@@ -58,7 +58,7 @@ RECIPE_FIGURES = (
      "Test scores of the tuned model and the book's (mean over seeds) and of the baselines refitted on every training "
      "row: on the imbalanced task the majority class is about 90% accurate and finds no positive review."),
 )
-# the image studies' figures (overfit.images): study -> title, panels ((split, metric), ...), caption
+# the image studies' figures (overfit.images): study -> title, panels ((split, metric[, "log"]), ...), caption
 IMAGE_FIGURES = {
     "noise_channels": ("Noise channels against zeros (2nd ed., listing 5.1)", (("validation", "acc"),),
                        "Validation accuracy of Dense(512) → Dense(10) with 784 white-noise channels or 784 zeros "
@@ -74,7 +74,7 @@ IMAGE_FIGURES = {
                  (("train", "loss"), ("validation", "loss")),
                  "Logistic regression, Dense(10, softmax), against Dense(96) → Dense(96) → Dense(10): training and "
                  "validation loss; thin: each seed, thick: the mean."),
-    "normalization": ("Value normalization (4.3.1)", (("train", "loss"), ("validation", "acc")),
+    "normalization": ("Value normalization (4.3.1)", (("train", "loss", "log"), ("validation", "acc")),
                       "Dense(96) → Dense(96) → Dense(10) on grey levels 0-255, scaled to 0-1, standardized per pixel "
                       "(training rows' statistics) and the book's heterogeneous mix (every other pixel 0-1, the rest "
                       "100-200): training loss (log scale) and validation accuracy; thin: each seed, thick: the mean."),

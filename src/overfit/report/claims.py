@@ -393,18 +393,19 @@ def _image_claim(ctx: Context, row: dict) -> Result:
         def per_seed(arm: str, on: str) -> pd.Series:
             return statistic(lambda s: _image_curve(ctx, spec["study"], arm, s, metric), on)
 
-        if "compare" in spec:
+        if "compare" in spec:  # two arms on one split
             a, b = spec["compare"]
-            on = spec.get("splits", [split, split])[0]
+            on = spec.get("splits", [split])[0]
             values_a, values_b = per_seed(a, on), per_seed(b, on)
             result.statistic = f"{what.format(on)}: {b} − {a}, paired by seed"
-        else:
-            (a, b), arm = spec.get("splits", [split, split]), spec["of"]
+        elif "splits" in spec:  # one arm on two splits
+            (a, b), arm = spec["splits"], spec["of"]
             values_a, values_b = per_seed(arm, a), per_seed(arm, b)
-            result.statistic = (f"{what.format(b)} − of the {a} {metric}, {arm}, per seed" if a != b
-                                else f"{what.format(split)} of {arm}")
-            if a == b:
-                values_a = values_a * 0.0
+            result.statistic = f"{what.format(b)} − of the {a} {metric}, {arm}, per seed"
+        else:
+            values_b = per_seed(spec["of"], split)
+            values_a = pd.Series(0.0, index=values_b.index)
+            result.statistic = f"{what.format(split)} of {spec['of']}"
     except NotRun as reason:
         result.detail = str(reason)
         return result

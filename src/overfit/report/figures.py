@@ -288,7 +288,7 @@ def _draw_images(spec: FigureSpec, table: pd.DataFrame):
     panels = IMAGE_FIGURES.get(spec.x, ("", (("validation", "acc"),), ""))[1]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
     palette = dict(zip(table.arm.unique(), sns.color_palette("tab10")))
-    for ax, (split, metric) in zip(axes[0], panels):
+    for ax, (split, metric, *scale) in zip(axes[0], panels):
         rows = table[(table.split == split) & (table.metric == metric) & np.isfinite(table.value)]
         for arm, colour in palette.items():
             runs = rows[rows.arm == arm]
@@ -296,8 +296,7 @@ def _draw_images(spec: FigureSpec, table: pd.DataFrame):
                 ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.3, linewidth=0.8)
             mean = runs.groupby("epoch").value.mean()
             ax.plot(mean.index, mean.values, "-", color=colour, linewidth=2, label=arm.replace("_", " "))
-        if metric == "loss" and spec.x == "normalization":
-            ax.set_yscale("log")
+        ax.set_yscale(scale[0] if scale else "linear")
         ax.set_title(f"{split.replace('_', ' ')} {'accuracy' if metric == 'acc' else metric}", fontsize=10)
         ax.set_xlabel("Epochs")
     axes[0][0].legend(fontsize=8)
