@@ -1,6 +1,6 @@
 """The engine against its floor, stacks of narrow models against training them alone, and peak memory.
 
-    .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 2] [--rounds 2]
+    .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 20] [--rounds 2]
     .venv/bin/python benchmarks/engine.py --profile 1024     # where one training step's time goes
     .venv/bin/python benchmarks/engine.py --dense-path       # the dense path (images) against the dense reference
 
@@ -50,12 +50,12 @@ def floor_seconds(hidden: list[int], splits, rates) -> float:
     return model_epoch_floor(hidden, len(TRAIN_ROWS), len(VALIDATION_ROWS), ids, distinct, rates)
 
 
-def seconds_per_model_epoch(specs, epochs, splits, trainers, mode="sparse") -> float:
+def seconds_per_model_epoch(specs, epochs, splits, trainers, mode="sparse", kernel="auto") -> float:
     """Seconds per model-epoch of a stack of ``specs`` (one spec: a model alone), one run."""
     from overfit.engine.train import Trainer, TrainingSpec, train_stack
 
-    training = TrainingSpec(epochs=epochs, input_mode=mode)
-    key = (specs, epochs, mode)
+    training = TrainingSpec(epochs=epochs, input_mode=mode, sparse_kernel=kernel)
+    key = (specs, epochs, mode, kernel)
     if key not in trainers:  # warm-up: compile outside the timing
         trainers[key] = Trainer(specs, training)
         train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
@@ -120,7 +120,7 @@ def profile(width: int, splits) -> None:
     import jax
     import jax.numpy as jnp
 
-    from overfit.engine import sparse
+    from overfit.engine import native, sparse
     from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, max_slots, round_up, sparse_batch
     from overfit.engine.model import ModelSpec
     from overfit.engine.train import Trainer, TrainingSpec
@@ -142,11 +142,15 @@ def profile(width: int, splits) -> None:
         batch, _, _ = sparse_batch(arrays, r, slots)
         return c + batch.ids.sum() + batch.segments.sum(), None
 
-    def first_forward_backward(c, x):
-        r, t0, t1 = x
-        batch, _, _ = sparse_batch(arrays, r, slots, (t0, t1))
-        grad = jax.grad(lambda k: jnp.sum(sparse.first_layer(k, batch, True) ** 2))(kernel)
-        return c + grad[0, 0], None
+    def first_forward_backward(how, blocks=False):
+        start = native.to_blocks(kernel) if blocks else kernel
+
+        def body(c, x):
+            r, t0, t1 = x
+            batch, _, _ = sparse_batch(arrays, r, slots, (t0, t1) if how == "csr" else (None, None))
+            grad = jax.grad(lambda k: jnp.sum(sparse.first_layer(k, batch, how) ** 2))(start)
+            return c + grad[0, 0].sum(), None
+        return body
 
     h = jax.random.normal(jax.random.key(1), (steps, BATCH, width))
     w2, w3 = jax.random.normal(jax.random.key(2), (width, width)) * 0.01, jax.random.normal(jax.random.key(3), (width, 1))
@@ -155,10 +159,13 @@ def profile(width: int, splits) -> None:
         grads = jax.grad(lambda x, w2, w3: jnp.sum(jax.nn.relu(jax.nn.relu(x) @ w2) @ w3), argnums=(0, 1, 2))(x, w2, w3)
         return c + grads[0][0, 0] + grads[1][0, 0], None
 
-    assemble, first, dense = scan(assembly), scan(first_forward_backward), scan(hidden)
+    assemble, dense = scan(assembly), scan(hidden)
     assembled = timed(lambda: assemble(rows_device), 3) / steps
     parts["batch assembly (device)"] = assembled
-    parts["first layer forward + kernel gradient (CSR)"] = timed(lambda: first((rows_device, *transposed)), 3) / steps - assembled
+    for how, blocks, name in (("csr", False, "XLA's CSR"), ("native", False, "compiled, kernel row-major"),
+                              ("native", True, "compiled, kernel in blocks")):
+        first = scan(first_forward_backward(how, blocks))
+        parts[f"first layer forward + kernel gradient ({name})"] = timed(lambda: first((rows_device, *transposed)), 3) / steps - assembled
     parts["hidden and output layers, forward + backward"] = timed(lambda: dense(h), 3) / steps
     parts["optimizer on the first-layer kernel"] = update_seconds((10000, width), steps)
     spec = ModelSpec.build([width, width])
@@ -176,9 +183,9 @@ def profile(width: int, splits) -> None:
     evaluation = timed(lambda: trainer.evaluate(state[0], arrays, chunks, eval_slots), 2)
     print(f"width {width}: one training step (batch of {BATCH}), ms; {steps} steps and one validation pass per epoch")
     for name, seconds in parts.items():
-        print(f"  {name:<52} {seconds * 1e3:8.3f}")
-    print(f"  {'the whole compiled step (loss, all gradients, RMSprop)':<52} {step * 1e3:8.3f}")
-    print(f"  {'validation pass (10,000 reviews), per epoch':<52} {evaluation * 1e3:8.1f}")
+        print(f"  {name:<62} {seconds * 1e3:8.3f}")
+    print(f"  {'the whole compiled step (loss, all gradients, RMSprop)':<62} {step * 1e3:8.3f}")
+    print(f"  {'validation pass (10,000 reviews), per epoch':<62} {evaluation * 1e3:8.1f}")
 
 
 def memory_child(width: int, n_models: int, epochs: int) -> None:
@@ -195,7 +202,10 @@ def memory_child(width: int, n_models: int, epochs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--widths", type=int, nargs="+", default=[4, 16, 512, 1024])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs per run (default: 20, the pipeline's runs; 2 for --dense-path): a model's set-up "
+                             "(initialisation, the data on the device) is paid once per run, so measure at a real "
+                             "run's length")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--stacks", type=int, nargs="*", default=[4, 8, 16], help="stack sizes of width-16 models")
     parser.add_argument("--stack-epochs", type=int, default=20,
@@ -217,18 +227,28 @@ def main() -> None:
     rates = flops, bandwidth = machine_rates()
     print(f"this machine: float32 matmul {flops / 1e9:.0f} GFLOP/s, streaming update {bandwidth / 1e9:.1f} GB/s")
     if args.dense_path:
-        return dense_path(splits, rates, args.rounds, args.epochs)
-    print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds")
-    print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13}" + (f" {'dense (book)':>13}" if args.dense else ""))
+        return dense_path(splits, rates, args.rounds, args.epochs or 2)
+    args.epochs = args.epochs or 20
+    from overfit.engine.train import CSR_MIN_WIDTH, TrainingSpec
+
+    print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds;"
+          f"\nthe engine as the pipeline runs it (kernel: {TrainingSpec().kernel_for(CSR_MIN_WIDTH)} from width "
+          f"{CSR_MIN_WIDTH}), and from that width with XLA's own CSR kernel instead (the same numbers), alternating")
+    print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13} {'XLA CSR':>8} {'XLA/floor':>10}"
+          + (f" {'dense (book)':>13}" if args.dense else ""))
     for width in args.widths:
         spec = (ModelSpec.build([width, width]),)
-        times = {"sparse": [], "dense": []}
+        times = {"auto": [], "csr": [], "dense": []}
+        variants = [("sparse", "auto"), *([("sparse", "csr")] if width >= CSR_MIN_WIDTH else []),
+                    *([("dense", "auto")] if args.dense else [])]
         for _ in range(args.rounds):
-            for mode in ("sparse", "dense") if args.dense else ("sparse",):
-                times[mode].append(seconds_per_model_epoch(spec, args.epochs, splits, trainers, mode))
-        engine, floor = np.median(times["sparse"]), floor_seconds([width, width], splits, rates)
+            for mode, kernel in variants:
+                times[kernel if mode == "sparse" else "dense"].append(
+                    seconds_per_model_epoch(spec, args.epochs, splits, trainers, mode, kernel))
+        engine, floor = np.median(times["auto"]), floor_seconds([width, width], splits, rates)
+        xla = f" {np.median(times['csr']):>8.3f} {np.median(times['csr']) / floor:>9.2f}x" if times["csr"] else f" {'':>8} {'':>10}"
         dense = f" {np.median(times['dense']):>13.3f}" if args.dense else ""
-        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{dense}", flush=True)
+        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{xla}{dense}", flush=True)
 
     if args.stacks:
         print(f"\nwidth-16 models (16-16-1, every other one with L2) trained as a stack sharing each step, against alone;"

@@ -39,7 +39,7 @@ def arrays_of(reviews: SparseReviews, dense: bool = False):
             jnp.asarray(reviews.dense(VOCABULARY)) if dense else None)
 
 
-@pytest.mark.parametrize("kernel", ["segment", "csr"])
+@pytest.mark.parametrize("kernel", ["segment", "csr", "native"])
 def test_sparse_and_dense_give_the_same_logits_and_gradients(kernel):
     reviews = random_reviews(12)
     spec = ModelSpec.build([8, 4], l2=0.01, input_dim=VOCABULARY)
@@ -55,7 +55,7 @@ def test_sparse_and_dense_give_the_same_logits_and_gradients(kernel):
 
     def loss(params, make, transposed):
         batch, labels, weights = make(arrays, jnp.asarray(rows), 256, transposed)
-        logits = nnx.merge(graphdef, params)(batch, csr=kernel == "csr")
+        logits = nnx.merge(graphdef, params)(batch, how=kernel)
         return jnp.sum(losses.binary_crossentropy(logits, labels) * weights), logits
 
     (sparse_loss, sparse_logits), sparse_grads = jax.value_and_grad(loss, has_aux=True)(params, sparse_batch, transposed)
@@ -143,7 +143,7 @@ def table(rows):
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("kernel", ["segment", "csr"])
+@pytest.mark.parametrize("kernel", ["segment", "csr", "native"])
 def test_training_learns_and_is_deterministic(kernel):
     splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
     spec = ModelSpec.build([8, 8], input_dim=VOCABULARY)
@@ -157,7 +157,7 @@ def test_training_learns_and_is_deterministic(kernel):
     assert not first.diverged.any()
 
 
-@pytest.mark.parametrize("kernel", ["segment", "csr"])
+@pytest.mark.parametrize("kernel", ["segment", "csr", "native"])
 def test_a_stack_of_models_computes_what_each_would_alone(kernel):
     """Different widths, penalties and dropout in one stack: each model's numbers equal its training alone."""
     splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
@@ -186,7 +186,7 @@ def test_a_group_computes_each_models_logits_dropout_and_penalty_as_its_mlp():
     rows = jnp.asarray(np.arange(12, dtype=np.int32))
     batch, _, _ = sparse_batch(arrays_of(reviews), rows, 256)
     key = jax.random.key(3)
-    first = sparse.first_layer(params["kernels"][0], batch, False)
+    first = sparse.first_layer(params["kernels"][0], batch, "segment")
     together = stack.logits(group, params, first, key)
     penalties = stack.penalties(group, params)
     for m, spec in enumerate(specs):

@@ -31,7 +31,8 @@ def package(tmp_path) -> Path:
         "overfit/lib/__init__.py": "",
         "overfit/lib/model.py": "from .shapes import Shape\n\ndef later():\n    import overfit.lib.deep\n",
         "overfit/lib/shapes.py": "import numpy as np\n",
-        "overfit/lib/deep.py": "",
+        "overfit/lib/deep.py": 'CODE_FILES = ("kernel.cc",)\n',
+        "overfit/lib/kernel.cc": "// a compiled kernel the module builds and runs\n",
         "overfit/lib/util.py": "",
         "overfit/lonely.py": "",
         "overfit/unused.py": "",
@@ -45,8 +46,9 @@ def names(files, root):
 def test_a_job_imports_its_functions_closure_only(package):
     first = names(job_code("overfit.jobs.stage:first", package), package)
     assert first == ["overfit/__init__.py", "overfit/errors.py", "overfit/jobs/__init__.py", "overfit/jobs/stage.py",
-                     "overfit/lib/__init__.py", "overfit/lib/deep.py", "overfit/lib/model.py", "overfit/lib/shapes.py",
-                     "overfit/lib/util.py"]  # relative import, lazy import in a library function, the helper's import
+                     "overfit/lib/__init__.py", "overfit/lib/deep.py", "overfit/lib/kernel.cc", "overfit/lib/model.py",
+                     "overfit/lib/shapes.py", "overfit/lib/util.py"]
+    # relative import, lazy import in a library function, the helper's import, a file the module declares its code
     second = names(job_code("overfit.jobs.stage:second", package), package)
     assert second == ["overfit/__init__.py", "overfit/errors.py", "overfit/jobs/__init__.py", "overfit/jobs/stage.py",
                       "overfit/lonely.py"]
@@ -64,3 +66,8 @@ def test_every_workflow_script_names_a_real_job():
         module, function = line.removeprefix("from ").split(" import ")
         assert module in modules, script
         assert job_code(f"{module}:{function}", REPO / "src")
+
+
+def test_the_training_jobs_code_includes_the_compiled_kernels_source():
+    code = job_code("overfit.jobs.train:train", REPO / "src")
+    assert str(REPO / "src" / "overfit" / "engine" / "csr_kernel.cc") in code

@@ -14,6 +14,10 @@ Two granularities:
 - every other module counts whole (all its imports, wherever they are):
   editing it reruns every job that imports it.
 
+A module that runs a file of another language beside it (the compiled
+kernel's C++ source) names it in a top-level ``CODE_FILES`` tuple: that file
+is code of every job that imports the module.
+
 Free of JAX: Snakemake imports this while it builds the DAG.
 """
 
@@ -44,7 +48,7 @@ def job_code(entry: str, root: str | Path) -> list[str]:
             continue
         seen.add(name)
         todo.extend(_imports(root, name))
-    return sorted(str(_file(root, name)) for name in seen)
+    return sorted(str(path) for name in seen for path in (_file(root, name), *_companions(root, name)))
 
 
 def module_files(root: str | Path) -> dict[str, Path]:
@@ -65,6 +69,15 @@ def _file(root: Path, module: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _companions(root: Path, module: str) -> list[Path]:
+    """The files a module's ``CODE_FILES = ("name", ...)`` names, beside the module."""
+    path = _file(root, module)
+    for node in _tree(path).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CODE_FILES" for t in node.targets):
+            return [path.with_name(name) for name in ast.literal_eval(node.value)]
+    return []
 
 
 def _parents(module: str):

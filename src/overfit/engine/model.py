@@ -56,17 +56,17 @@ class MLP(nnx.Module):
         self.hidden = nnx.List([glorot_dense(a, b, rngs) for a, b in zip(widths[:-1], widths[1:])])
         self.output = glorot_dense(widths[-1], 1, rngs)
 
-    def first_layer(self, x, csr: bool) -> jax.Array:
+    def first_layer(self, x, how: str) -> jax.Array:
         layer = self.hidden[0]
         if isinstance(x, SparseBatch):
             # Multi-hot @ kernel is the sum of the kernel rows of the review's words:
             # about 130 rows instead of a 10,000-long dot product per unit.
-            return sparse.first_layer(layer.kernel[...], x, csr) + layer.bias[...]
+            return sparse.first_layer(layer.kernel[...], x, how) + layer.bias[...]
         return layer(x)
 
-    def __call__(self, x, dropout_key: jax.Array | None = None, csr: bool = False) -> jax.Array:
-        """Logits. ``x``: a SparseBatch or a dense multi-hot matrix; ``csr``: the sparse kernel to use."""
-        h = self.first_layer(x, csr)
+    def __call__(self, x, dropout_key: jax.Array | None = None, how: str = "segment") -> jax.Array:
+        """Logits. ``x``: a SparseBatch or a dense multi-hot matrix; ``how``: the sparse kernel to use (sparse.KERNELS)."""
+        h = self.first_layer(x, how)
         for i, rate in enumerate(self.spec.dropout):
             if i > 0:
                 h = self.hidden[i](h)

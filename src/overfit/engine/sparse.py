@@ -1,7 +1,7 @@
 """The first layer on multi-hot input without the multi-hot matrix.
 
 ``multi_hot @ kernel`` for a batch of reviews is, per review, the sum of the
-kernel rows of its words. Two ways to compute it, chosen by layer width:
+kernel rows of its words. Three ways to compute it, chosen by layer width:
 
 - ``segment``: gather the rows, ``segment_sum`` them; JAX differentiates it
   (the backward is a scatter-add). Cheapest for narrow layers, where the
@@ -13,6 +13,11 @@ kernel rows of its words. Two ways to compute it, chosen by layer width:
   gather and scatter move every gathered row through memory and run
   several times slower than the dense matmul at width 512; the CSR kernel
   does not.
+- ``native``: the same two products as ``csr``, by our compiled kernel
+  (``native``, ``csr_kernel.cc``): the same numbers, bit for bit, faster at
+  every width it is used at, and the gradient reads the batch's own CSR
+  structure (no transposed structure from the host). ``csr`` is its
+  fallback where the kernel cannot be built.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import sparse as jsparse
+
+from overfit.engine import native
 
 
 class SparseBatch(NamedTuple):
@@ -71,15 +78,39 @@ def _csr_backward(residuals, cotangent):
 csr_first_layer.defvjp(_csr_forward, _csr_backward)
 
 
-def first_layer(kernel: jax.Array, batch: SparseBatch, use_csr: bool) -> jax.Array:
-    """``multi_hot(batch) @ kernel`` by the chosen kernel.
+@jax.custom_vjp
+def native_first_layer(kernel, ids, indptr):
+    return native.gather(ids, indptr, kernel)
+
+
+def _native_forward(kernel, ids, indptr):
+    return native.gather(ids, indptr, kernel), (kernel.shape, ids, indptr)
+
+
+def _native_backward(residuals, cotangent):
+    shape, ids, indptr = residuals
+    zeros = [np.zeros(a.shape, jax.dtypes.float0) for a in (ids, indptr)]
+    if len(shape) == 3:  # the kernel in blocks (native.to_blocks): its gradient too
+        return (native.scatter(ids, indptr, cotangent, shape[1], blocks=True), *zeros)
+    return (native.scatter(ids, indptr, cotangent, shape[0]), *zeros)
+
+
+native_first_layer.defvjp(_native_forward, _native_backward)
+
+KERNELS = ("segment", "csr", "native")
+
+
+def first_layer(kernel: jax.Array, batch: SparseBatch, how: str) -> jax.Array:
+    """``multi_hot(batch) @ kernel`` by the chosen kernel (one of ``KERNELS``).
 
     Training with ``csr`` passes the transposed structure (a differentiable
     CSR product); evaluation needs no gradient and passes none.
     """
+    if how == "native":
+        return native_first_layer(kernel, batch.ids, batch.indptr)
     if batch.transposed_rows is not None:
         return csr_first_layer(kernel, batch.ids, batch.indptr, batch.transposed_rows, batch.transposed_indptr)
-    if use_csr:
+    if how == "csr":
         ones = jnp.ones(batch.ids.shape, kernel.dtype)
         return _csr(ones, batch.ids, batch.indptr, (batch.num_rows, kernel.shape[0])) @ kernel
     rows = jnp.take(kernel, batch.ids, axis=0, mode="clip")

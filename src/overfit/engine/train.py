@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import metrics, sparse, stack
+from overfit.engine import metrics, native, sparse, stack
 from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense_batch, max_slots, round_up, \
     shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # loss and accuracy as the book reports them, and the measures of success of section 4.5 (engine.metrics)
 METRICS = ("loss", "data_loss", "acc", *metrics.NAMES)
-# From this first-layer width on (all of a stack's models together), the CSR kernel beats
+# From this first-layer width on (all of a stack's models together), a CSR kernel beats
 # gather + segment_sum on our 2-core CPU (benchmarks/engine.py --kernels measures the crossover).
 CSR_MIN_WIDTH = 64
 
@@ -54,14 +54,21 @@ class TrainingSpec:
     weight_decay: float = 0.0  # decoupled decay of the hidden kernels (optim.with_weight_decay); 0 = the book's
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
-    sparse_kernel: str = "auto"  # "segment", "csr", or "auto": csr from CSR_MIN_WIDTH on
+    sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": segment below CSR_MIN_WIDTH, native from it
 
-    def uses_csr(self, first_width: int) -> bool:
+    def kernel_for(self, first_width: int) -> str | None:
+        """The first layer's kernel in training, for first layers of ``first_width`` units in all (None: dense input).
+
+        ``native`` falls back to ``csr`` (the same numbers) where the compiled kernel cannot be built.
+        """
         if self.input_mode != "sparse":
-            return False
-        if self.sparse_kernel == "auto":
-            return first_width >= CSR_MIN_WIDTH
-        return self.sparse_kernel == "csr"
+            return None
+        how = self.sparse_kernel
+        if how == "auto":
+            how = "segment" if first_width < CSR_MIN_WIDTH else "native"
+        if how not in sparse.KERNELS:
+            raise ValueError(f"sparse_kernel {how!r}: expected auto or one of {', '.join(sparse.KERNELS)}")
+        return "csr" if how == "native" and not native.available() else how
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,13 @@ class Trainer:
         # the groups list their models by architecture; this puts the models back in the stack's order
         self.order = np.argsort(np.concatenate([group.members for group in self.groups]))
         self.make_batch = sparse_batch if training.input_mode == "sparse" else dense_batch
-        self.csr = training.uses_csr(sum(group.columns for group in self.groups))
+        self.kernel = training.kernel_for(sum(group.columns for group in self.groups))
+        # evaluation needs no gradient: a CSR kernel wins at every width
+        self.eval_kernel = "native" if self.kernel == "native" else "csr"
+        # a model alone on the compiled kernel keeps its first-layer kernel in the kernel's blocks for an epoch
+        # (native.to_blocks): no step then copies it into blocks or its gradient out of them
+        self.blocks = (self.kernel == "native" and len(self.groups) == 1 and len(self.groups[0].specs) == 1
+                       and self.groups[0].columns % native.BLOCK == 0)
         self.use_dropout = any(rate > 0 for spec in self.specs for rate in spec.dropout)
         # Donating the parameters and optimizer state lets XLA update the
         # 10,000-wide first layer in place instead of copying it every epoch.
@@ -116,11 +129,11 @@ class Trainer:
     def _in_order(self, per_group: list[jax.Array]) -> jax.Array:
         return jnp.concatenate(per_group, axis=-1)[..., self.order]
 
-    def logits(self, params, batch, key, csr: bool) -> jax.Array:
+    def logits(self, params, batch, key, how: str | None) -> jax.Array:
         """(rows, models): one first-layer product for the whole stack, then each group on its own columns."""
         kernels = [p["kernels"][0] for p in params]
         kernel = kernels[0] if len(kernels) == 1 else jnp.concatenate(kernels, axis=1)
-        first = sparse.first_layer(kernel, batch, csr) if isinstance(batch, SparseBatch) else batch @ kernel
+        first = sparse.first_layer(kernel, batch, how) if isinstance(batch, SparseBatch) else batch @ kernel
         parts = jnp.split(first, np.cumsum([g.columns for g in self.groups])[:-1], axis=1)
         return self._in_order([stack.logits(g, p, part, key) for g, p, part in zip(self.groups, params, parts)])
 
@@ -128,7 +141,7 @@ class Trainer:
         return self._in_order([stack.penalties(g, p) for g, p in zip(self.groups, params)])
 
     def _batch_loss(self, params, batch, labels, weights, key):
-        logits = self.logits(params, batch, key, self.csr)
+        logits = self.logits(params, batch, key, self.kernel)
         n = jnp.maximum(weights.sum(), 1.0)
         per_example = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
         data = jnp.sum(per_example * weights[:, None], axis=0) / n
@@ -139,6 +152,8 @@ class Trainer:
 
     def _train_epoch(self, params, opt_state, arrays, batches, transposed, key, slots):
         keys = jax.random.split(key, batches.shape[0])
+        if self.blocks:
+            params, opt_state = _first_kernels(native.to_blocks, params), _first_kernels(native.to_blocks, opt_state)
 
         def step(carry, inputs):
             params, opt_state = carry
@@ -153,6 +168,8 @@ class Trainer:
             return (params, opt_state), jnp.concatenate([sums, counts], axis=1)
 
         (params, opt_state), sums = jax.lax.scan(step, (params, opt_state), (batches, transposed, keys))
+        if self.blocks:
+            params, opt_state = _first_kernels(native.from_blocks, params), _first_kernels(native.from_blocks, opt_state)
         totals = sums.sum(axis=0)  # (models, 4 + metrics.WIDTH)
         # Keras' epoch loss: the batch-size-weighted mean of the batch losses (penalty in, dropout on); its AUC,
         # precision and recall: from the epoch's counts, as its stateful metrics
@@ -162,8 +179,8 @@ class Trainer:
     def _evaluate(self, params, arrays, chunks, slots):
         def chunk_sums(rows):
             batch, labels, weights = self.make_batch(arrays, rows, slots)
-            # Forward only: the CSR kernel wins at every width and needs no transposed structure.
-            logits = self.logits(params, batch, None, self.training.input_mode == "sparse")
+            # forward only: no transposed structure needed
+            logits = self.logits(params, batch, None, self.eval_kernel)
             losses = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
             sums = jnp.stack([jnp.sum(losses * weights[:, None], axis=0),
                               jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0),
@@ -175,6 +192,16 @@ class Trainer:
         # Keras' val_loss includes the weight penalty
         return jnp.concatenate([jnp.stack([data_loss + self.penalties(params), data_loss, totals[:, 1] / totals[:, 2]], axis=1),
                                 metrics.scores(totals[:, 3:], totals[:, 2])], axis=1)
+
+
+def _first_kernels(relayout, tree):
+    """``tree`` (parameters, or optimizer state shaped like them) with ``relayout`` applied to its first-layer kernels."""
+    def leaf(path, value):
+        first = (len(path) >= 2 and isinstance(path[-2], jax.tree_util.DictKey) and path[-2].key == "kernels"
+                 and isinstance(path[-1], jax.tree_util.SequenceKey) and path[-1].idx == 0)
+        return relayout(value) if first else value
+
+    return jax.tree_util.tree_map_with_path(leaf, tree)
 
 
 def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, splits: dict[str, SparseReviews],
@@ -215,7 +242,8 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
     if tested:
         test_chunks = jnp.asarray(batched_rows(np.arange(len(splits["test"]), dtype=np.int32), training.eval_batch_size))
         test_slots = round_up(max_slots(np.asarray(test_chunks), device["test"].host_lengths))
-    epoch_inputs = EpochInputs(splits["train"], device["train"].host_lengths, specs[0].input_dim, train_slots, trainer.csr)
+    epoch_inputs = EpochInputs(splits["train"], device["train"].host_lengths, specs[0].input_dim, train_slots,
+                               trainer.kernel == "csr")
 
     chosen = range(len(runs)) if train_only is None else train_only
     rows = [[] for _ in specs]

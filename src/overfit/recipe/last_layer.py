@@ -72,7 +72,7 @@ class Reviews:
 def forward(params, x) -> jax.Array:
     """Logits: relu hidden layers, then a linear last layer (its activation is the pairing's)."""
     kernel, bias = params[0]
-    h = (sparse.first_layer(kernel, x, False) if isinstance(x, sparse.SparseBatch) else x @ kernel) + bias
+    h = (sparse.first_layer(kernel, x, "segment") if isinstance(x, sparse.SparseBatch) else x @ kernel) + bias
     for kernel, bias in params[1:]:
         h = jax.nn.relu(h) @ kernel + bias
     return h

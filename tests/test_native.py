@@ -1,0 +1,124 @@
+"""The compiled CSR kernel (engine.native): XLA's CSR numbers bit for bit, and a clean fallback where it cannot be built."""
+
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.experimental import sparse as jsparse
+
+from overfit.engine import native
+from overfit.engine.model import ModelSpec
+from overfit.engine.train import Trainer, TrainingSpec, train_models
+from test_engine import VOCABULARY, random_reviews, small_runs, table
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="the compiled kernel could not be built here (see log)")
+
+
+def random_csr(rows: int, vocabulary: int, seed: int):
+    """Sorted, unique word ids per row; some rows empty; the batch padded past its last entry, as the engine pads."""
+    rng = np.random.default_rng(seed)
+    words = [np.sort(rng.choice(vocabulary, rng.integers(0, 30) * (r % 7 != 3), replace=False)) for r in range(rows)]
+    ids = np.concatenate([*words, np.full(17, vocabulary - 1)]).astype(np.int32)  # padding slots: never read
+    indptr = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int32)
+    return ids, indptr
+
+
+def transposed(ids, indptr, vocabulary):
+    """The words × rows structure XLA's CSR product reads for the gradient: entries by word, each word's in row order."""
+    n = indptr[-1]
+    row_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)).astype(np.int32)
+    order = np.argsort(ids[:n], kind="stable")
+    return row_of[order], np.concatenate([[0], np.cumsum(np.bincount(ids[:n], minlength=vocabulary))]).astype(np.int32)
+
+
+@pytest.mark.parametrize("width", [8, 32, 40, 100, 256])
+def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
+    """Widths below one block, one block, a block and a tail, blocks over both threads with a tail."""
+    rows, vocabulary = 64, 300
+    ids, indptr = random_csr(rows, vocabulary, width)
+    rng = np.random.default_rng(1)
+    kernel = jnp.asarray(rng.standard_normal((vocabulary, width)).astype(np.float32))
+    cotangent = jnp.asarray(rng.standard_normal((rows, width)).astype(np.float32))
+    n = int(indptr[-1])
+    t_rows, t_indptr = transposed(ids, indptr, vocabulary)
+
+    forward = jax.jit(native.gather)(ids, indptr, kernel)
+    if width % native.BLOCK == 0:  # the kernel in blocks: the same products
+        assert np.array_equal(jax.jit(native.gather)(ids, indptr, native.to_blocks(kernel)), forward)
+        in_blocks = jax.jit(native.scatter, static_argnums=(3, 4))(ids, indptr, cotangent, vocabulary, True)
+        assert np.array_equal(native.from_blocks(in_blocks), jax.jit(native.scatter, static_argnums=3)(
+            ids, indptr, cotangent, vocabulary))
+    xla_forward = jax.jit(lambda k: jsparse.BCSR((jnp.ones(n), ids[:n], indptr), shape=(rows, vocabulary)) @ k)(kernel)
+    gradient = jax.jit(native.scatter, static_argnums=3)(ids, indptr, cotangent, vocabulary)
+    xla_gradient = jax.jit(lambda c: jsparse.BCSR((jnp.ones(n), t_rows, t_indptr), shape=(vocabulary, rows)) @ c)(cotangent)
+
+    assert np.array_equal(np.asarray(forward), np.asarray(xla_forward))
+    assert np.array_equal(np.asarray(gradient), np.asarray(xla_gradient))
+    # and both are the product they stand for
+    multi_hot = np.zeros((rows, vocabulary))
+    for r in range(rows):
+        multi_hot[r, ids[indptr[r]:indptr[r + 1]]] = 1
+    np.testing.assert_allclose(forward, multi_hot @ np.asarray(kernel, np.float64), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gradient, multi_hot.T @ np.asarray(cotangent, np.float64), rtol=1e-5, atol=1e-5)
+    assert np.all(np.asarray(forward)[np.diff(indptr) == 0] == 0)
+
+
+@pytest.mark.parametrize("hidden, l2, blocks", [([72, 8], 0.001, False), ([64, 8], 0.0, True), ([64, 8], 0.001, True)])
+def test_training_with_the_compiled_kernel_equals_xlas_csr(hidden, l2, blocks):
+    """Bit for bit, the first-layer kernel in blocks for the epoch or not; with an L2 penalty on a kernel in blocks,
+    the penalty's sum adds the weights in another order: the training is the same, its reported loss within rounding."""
+    splits = {"train": random_reviews(48, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build(hidden, l2=l2, input_dim=VOCABULARY)
+    tables = {}
+    for how in ("native", "csr"):
+        training = TrainingSpec(epochs=4, batch_size=16, sparse_kernel=how, learning_rate=0.01)
+        trainer = Trainer(spec, training)
+        assert trainer.blocks == (blocks and how == "native")
+        tables[how] = table(train_models(spec, small_runs(), training, splits, trainer=trainer))
+    native_table, csr_table = tables["native"], tables["csr"]
+    if blocks and l2:
+        exact = ~native_table.metric.isin(["loss"])
+        assert native_table[exact].equals(csr_table[exact])
+        np.testing.assert_allclose(native_table.value, csr_table.value, rtol=1e-6)
+    else:
+        assert native_table.equals(csr_table)
+    assert TrainingSpec().kernel_for(512) == "native" and TrainingSpec().kernel_for(16) == "segment"
+
+
+def test_a_kernel_in_blocks_and_back():
+    kernel = jnp.arange(7 * 64, dtype=jnp.float32).reshape(7, 64)
+    blocks = native.to_blocks(kernel)
+    assert blocks.shape == (2, 7, 32) and blocks[1, 3, 5] == kernel[3, 32 + 5]
+    assert np.array_equal(native.from_blocks(blocks), kernel)
+
+
+def _in_a_fresh_process(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env})
+
+
+def test_without_a_compiler_the_engine_uses_xlas_csr_and_says_so(tmp_path):
+    code = ("import logging; logging.basicConfig(); from overfit.engine.train import TrainingSpec; "
+            "print(TrainingSpec().kernel_for(512))")
+    done = _in_a_fresh_process(code, CXX=str(tmp_path / "no-such-compiler"), OVERFIT_NATIVE_DIR=str(tmp_path / "lib"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "csr"
+    assert "compiled CSR kernel is not available" in done.stderr and "no-such-compiler" in done.stderr
+    assert not (tmp_path / "lib").exists() or not any((tmp_path / "lib").iterdir())
+
+
+def test_a_failed_build_leaves_nothing_and_an_edited_kernel_builds_anew(tmp_path, monkeypatch):
+    monkeypatch.setenv("OVERFIT_NATIVE_DIR", str(tmp_path))
+    monkeypatch.setenv("CXX", "false")  # a compiler that fails
+    with pytest.raises(RuntimeError, match="false failed"):
+        native.build(native.library_path())
+    assert list(tmp_path.iterdir()) == []
+    edited = tmp_path / "edited" / "csr_kernel.cc"
+    edited.parent.mkdir()
+    edited.write_text(native.SOURCE.read_text() + "\n// edited\n")
+    before = native.library_path()
+    monkeypatch.setattr(native, "SOURCE", edited)
+    assert native.library_path() != before and native.library_path().parent == tmp_path
