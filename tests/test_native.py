@@ -15,7 +15,7 @@ from overfit.engine.model import ModelSpec
 from overfit.engine.train import Trainer, TrainingSpec, train_models
 from test_engine import VOCABULARY, random_reviews, small_runs, table
 
-pytestmark = pytest.mark.skipif(not native.available(), reason="the compiled kernel could not be built here (see log)")
+needs_kernel = pytest.mark.skipif(not native.available(), reason="the compiled kernel could not be built here (see log)")
 
 
 def random_csr(rows: int, vocabulary: int, seed: int):
@@ -35,6 +35,7 @@ def transposed(ids, indptr, vocabulary):
     return row_of[order], np.concatenate([[0], np.cumsum(np.bincount(ids[:n], minlength=vocabulary))]).astype(np.int32)
 
 
+@needs_kernel
 @pytest.mark.parametrize("width", [8, 32, 40, 100, 256])
 def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
     """Widths below one block, one block, a block and a tail, blocks over both threads with a tail."""
@@ -67,6 +68,7 @@ def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
     assert np.all(np.asarray(forward)[np.diff(indptr) == 0] == 0)
 
 
+@needs_kernel
 @pytest.mark.parametrize("hidden, l2, blocks", [([72, 8], 0.001, False), ([64, 8], 0.0, True), ([64, 8], 0.001, True)])
 def test_training_with_the_compiled_kernel_equals_xlas_csr(hidden, l2, blocks):
     """Bit for bit, the first-layer kernel in blocks for the epoch or not; with an L2 penalty on a kernel in blocks,
