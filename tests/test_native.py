@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax.experimental import sparse as jsparse
 
-from overfit.engine import native
+from overfit.engine import native, sparse
 from overfit.engine.model import ModelSpec
 from overfit.engine.train import Trainer, TrainingSpec, train_models
 from test_engine import VOCABULARY, random_reviews, small_runs, table
@@ -27,14 +27,6 @@ def random_csr(rows: int, vocabulary: int, seed: int):
     return ids, indptr
 
 
-def transposed(ids, indptr, vocabulary):
-    """The words × rows structure XLA's CSR product reads for the gradient: entries by word, each word's in row order."""
-    n = indptr[-1]
-    row_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)).astype(np.int32)
-    order = np.argsort(ids[:n], kind="stable")
-    return row_of[order], np.concatenate([[0], np.cumsum(np.bincount(ids[:n], minlength=vocabulary))]).astype(np.int32)
-
-
 @needs_kernel
 @pytest.mark.parametrize("width", [8, 32, 40, 100, 256])
 def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
@@ -45,7 +37,9 @@ def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
     kernel = jnp.asarray(rng.standard_normal((vocabulary, width)).astype(np.float32))
     cotangent = jnp.asarray(rng.standard_normal((rows, width)).astype(np.float32))
     n = int(indptr[-1])
-    t_rows, t_indptr = transposed(ids, indptr, vocabulary)
+    # the words × rows structure XLA's CSR product reads for the gradient, as the engine builds it
+    t_rows, t_indptr = (a[0] for a in sparse.transposed_structure(
+        np.arange(rows)[None], ids, indptr[:-1], np.diff(indptr), vocabulary, n))
 
     forward = jax.jit(native.gather)(ids, indptr, kernel)
     if width % native.BLOCK == 0:  # the kernel in blocks: the same products

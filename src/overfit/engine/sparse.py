@@ -90,9 +90,8 @@ def _native_forward(kernel, ids, indptr):
 def _native_backward(residuals, cotangent):
     shape, ids, indptr = residuals
     zeros = [np.zeros(a.shape, jax.dtypes.float0) for a in (ids, indptr)]
-    if len(shape) == 3:  # the kernel in blocks (native.to_blocks): its gradient too
-        return (native.scatter(ids, indptr, cotangent, shape[1], blocks=True), *zeros)
-    return (native.scatter(ids, indptr, cotangent, shape[0]), *zeros)
+    # (vocabulary, width), or in blocks (width / 32, vocabulary, 32): the gradient in the kernel's layout
+    return (native.scatter(ids, indptr, cotangent, shape[-2], blocks=len(shape) == 3), *zeros)
 
 
 native_first_layer.defvjp(_native_forward, _native_backward)

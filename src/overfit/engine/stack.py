@@ -85,7 +85,7 @@ def penalties(group: Group, params: dict) -> jax.Array:
     total = jnp.zeros(len(group.specs), jnp.float32)
     for i in range(len(group.hidden)):
         kernel = params["kernels"][i]
-        if i == 0 and kernel.ndim == 3:  # one model's kernel in the compiled kernel's blocks (engine.native)
+        if i == 0 and len(group.specs) == 1:  # one model: all its weights, in whichever layout (engine.native's blocks)
             kernel = kernel.reshape(1, -1, kernel.shape[-1])
         elif i == 0:  # (vocabulary, members × width) → (members, vocabulary, width)
             kernel = kernel.reshape(kernel.shape[0], len(group.specs), -1).transpose(1, 0, 2)
