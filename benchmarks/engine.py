@@ -29,6 +29,7 @@ from floor import machine_rates, model_epoch_floor, review_stats, timed, update_
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "results" / "data" / "imdb"
 TRAIN_ROWS, VALIDATION_ROWS, BATCH = np.arange(10000, 25000), np.arange(10000), 512
+SEGMENT_UP_TO = 64  # gather + segment_sum, timed up to this width (far slower above)
 
 
 def load():
@@ -43,6 +44,17 @@ def holdout_runs(n_models: int):
 
     return [Run("holdout", Fold(0, 0, TRAIN_ROWS, "train", VALIDATION_ROWS), i, init_seed=i, shuffle_seed=100 + i)
             for i in range(n_models)]
+
+
+def chapter_stack():
+    """The chapter's narrow experiments as the K-fold protocols train them: one stack (config/config.yaml)."""
+    import yaml
+
+    from overfit import experiments
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    names = config["protocols"]["kfold"]["experiments"]
+    return tuple(experiments.experiment(config, name, protocol="kfold").model for name in names)
 
 
 def floor_seconds(hidden: list[int], splits, rates) -> float:
@@ -164,6 +176,8 @@ def profile(width: int, splits) -> None:
     parts["batch assembly (device)"] = assembled
     for how, blocks, name in (("csr", False, "XLA's CSR"), ("native", False, "compiled, kernel row-major"),
                               ("native", True, "compiled, kernel in blocks")):
+        if blocks and width % native.BLOCK:
+            continue  # blocks of 32 columns: a model alone of this width keeps its kernel row-major
         first = scan(first_forward_backward(how, blocks))
         parts[f"first layer forward + kernel gradient ({name})"] = timed(lambda: first((rows_device, *transposed)), 3) / steps - assembled
     parts["hidden and output layers, forward + backward"] = timed(lambda: dense(h), 3) / steps
@@ -229,26 +243,32 @@ def main() -> None:
     if args.dense_path:
         return dense_path(splits, rates, args.rounds, args.epochs or 2)
     args.epochs = args.epochs or 20
-    from overfit.engine.train import CSR_MIN_WIDTH, TrainingSpec
+    from overfit.engine import native
 
-    print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds;"
-          f"\nthe engine as the pipeline runs it (kernel: {TrainingSpec().kernel_for(CSR_MIN_WIDTH)} from width "
-          f"{CSR_MIN_WIDTH}), and from that width with XLA's own CSR kernel instead (the same numbers), alternating")
-    print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13} {'XLA CSR':>8} {'XLA/floor':>10}"
-          + (f" {'dense (book)':>13}" if args.dense else ""))
+    kernel = "the compiled kernel" if native.available() else "XLA's CSR: the compiled kernel is NOT AVAILABLE here"
+    print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds,"
+          f" alternating:\nthe engine as the pipeline runs it ({kernel}), then with XLA's CSR kernel (its fallback:"
+          f" the same numbers),\nand up to width {SEGMENT_UP_TO} with gather + segment_sum")
+    print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13} {'XLA CSR':>8} {'/floor':>7} {'segment':>8}"
+          f" {'/floor':>7}" + (f" {'dense (book)':>13}" if args.dense else ""))
     for width in args.widths:
         spec = (ModelSpec.build([width, width]),)
-        times = {"auto": [], "csr": [], "dense": []}
-        variants = [("sparse", "auto"), *([("sparse", "csr")] if width >= CSR_MIN_WIDTH else []),
+        times = {"auto": [], "csr": [], "segment": [], "dense": []}
+        variants = [("sparse", "auto"), ("sparse", "csr"), *([("sparse", "segment")] if width <= SEGMENT_UP_TO else []),
                     *([("dense", "auto")] if args.dense else [])]
         for _ in range(args.rounds):
             for mode, kernel in variants:
                 times[kernel if mode == "sparse" else "dense"].append(
                     seconds_per_model_epoch(spec, args.epochs, splits, trainers, mode, kernel))
         engine, floor = np.median(times["auto"]), floor_seconds([width, width], splits, rates)
-        xla = f" {np.median(times['csr']):>8.3f} {np.median(times['csr']) / floor:>9.2f}x" if times["csr"] else f" {'':>8} {'':>10}"
+
+        def column(name):
+            t = np.median(times[name]) if times[name] else None
+            return f" {t:>8.3f} {t / floor:>6.2f}x" if t else f" {'':>8} {'':>7}"
+
         dense = f" {np.median(times['dense']):>13.3f}" if args.dense else ""
-        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{xla}{dense}", flush=True)
+        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{column('csr')}{column('segment')}{dense}",
+              flush=True)
 
     if args.stacks:
         print(f"\nwidth-16 models (16-16-1, every other one with L2) trained as a stack sharing each step, against alone;"
@@ -262,6 +282,14 @@ def main() -> None:
                 together.append(seconds_per_model_epoch(stack, args.stack_epochs, splits, trainers))
             a, t = np.median(alone), np.median(together)
             print(f"  stack of {size:>2}: {t:.4f} (alone {a:.4f}): {a / t:.1f}x less per model-epoch", flush=True)
+        chapter = chapter_stack()
+        alone, together = [], []
+        for _ in range(args.rounds):
+            alone.append(sum(seconds_per_model_epoch((spec,), args.stack_epochs, splits, trainers) for spec in chapter))
+            together.append(seconds_per_model_epoch(chapter, args.stack_epochs, splits, trainers) * len(chapter))
+        a, t = np.median(alone), np.median(together)
+        print(f"  the chapter's {len(chapter)} narrow models (the K-fold jobs' stack: four architectures), seconds per "
+              f"epoch of all of them: {t:.4f} (one after another {a:.4f}): {a / t:.1f}x less", flush=True)
 
     if args.memory_models:
         print(f"\npeak memory, {args.memory_models} models trained in one call (sparse, 2 epochs)")

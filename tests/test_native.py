@@ -28,9 +28,10 @@ def random_csr(rows: int, vocabulary: int, seed: int):
 
 
 @needs_kernel
-@pytest.mark.parametrize("width", [8, 32, 40, 100, 256])
+@pytest.mark.parametrize("width", [8, 20, 32, 40, 56, 100, 256])
 def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
-    """Widths below one block, one block, a block and a tail, blocks over both threads with a tail."""
+    """Widths below one block (a partial block padded to 16 columns, or to 32), one block, a block and a partial one
+    (of 8 columns, of 24), blocks over both threads with a partial one."""
     rows, vocabulary = 64, 300
     ids, indptr = random_csr(rows, vocabulary, width)
     rng = np.random.default_rng(1)
@@ -41,14 +42,15 @@ def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
     t_rows, t_indptr = (a[0] for a in sparse.transposed_structure(
         np.arange(rows)[None], ids, indptr[:-1], np.diff(indptr), vocabulary, n))
 
-    forward = jax.jit(native.gather)(ids, indptr, kernel)
+    begins, ends = indptr[:-1], indptr[1:]
+    forward = jax.jit(native.gather)(ids, begins, ends, kernel)
     if width % native.BLOCK == 0:  # the kernel in blocks: the same products
-        assert np.array_equal(jax.jit(native.gather)(ids, indptr, native.to_blocks(kernel)), forward)
-        in_blocks = jax.jit(native.scatter, static_argnums=(3, 4))(ids, indptr, cotangent, vocabulary, True)
-        assert np.array_equal(native.from_blocks(in_blocks), jax.jit(native.scatter, static_argnums=3)(
-            ids, indptr, cotangent, vocabulary))
+        assert np.array_equal(jax.jit(native.gather)(ids, begins, ends, native.to_blocks(kernel)), forward)
+        in_blocks = jax.jit(native.scatter, static_argnums=(4, 5))(ids, begins, ends, cotangent, vocabulary, True)
+        assert np.array_equal(native.from_blocks(in_blocks), jax.jit(native.scatter, static_argnums=4)(
+            ids, begins, ends, cotangent, vocabulary))
     xla_forward = jax.jit(lambda k: jsparse.BCSR((jnp.ones(n), ids[:n], indptr), shape=(rows, vocabulary)) @ k)(kernel)
-    gradient = jax.jit(native.scatter, static_argnums=3)(ids, indptr, cotangent, vocabulary)
+    gradient = jax.jit(native.scatter, static_argnums=4)(ids, begins, ends, cotangent, vocabulary)
     xla_gradient = jax.jit(lambda c: jsparse.BCSR((jnp.ones(n), t_rows, t_indptr), shape=(vocabulary, rows)) @ c)(cotangent)
 
     assert np.array_equal(np.asarray(forward), np.asarray(xla_forward))
@@ -60,6 +62,20 @@ def test_gather_and_scatter_equal_xlas_csr_products_bit_for_bit(width):
     np.testing.assert_allclose(forward, multi_hot @ np.asarray(kernel, np.float64), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gradient, multi_hot.T @ np.asarray(cotangent, np.float64), rtol=1e-5, atol=1e-5)
     assert np.all(np.asarray(forward)[np.diff(indptr) == 0] == 0)
+
+    # the same rows read as slices of a split's flat ids, where they lie (rows stored in another order, with other
+    # reviews between them, as the engine's training step reads them): the same products, bit for bit
+    order = np.random.default_rng(2).permutation(rows)
+    pieces, where = [np.full(5, 7, np.int32)], {}
+    for r in order:
+        where[r] = sum(len(p) for p in pieces)
+        pieces += [ids[indptr[r]:indptr[r + 1]], np.full(3, 11, np.int32)]
+    flat = np.concatenate(pieces)
+    split_begins = np.array([where[r] for r in range(rows)], np.int32)
+    split_ends = split_begins + np.diff(indptr)
+    assert np.array_equal(jax.jit(native.gather)(flat, split_begins, split_ends, kernel), forward)
+    assert np.array_equal(jax.jit(native.scatter, static_argnums=4)(flat, split_begins, split_ends, cotangent,
+                                                                    vocabulary), gradient)
 
 
 @needs_kernel
@@ -82,7 +98,7 @@ def test_training_with_the_compiled_kernel_equals_xlas_csr(hidden, l2, blocks):
         np.testing.assert_allclose(native_table.value, csr_table.value, rtol=1e-6)
     else:
         assert native_table.equals(csr_table)
-    assert TrainingSpec().kernel_for(512) == "native" and TrainingSpec().kernel_for(16) == "segment"
+    assert TrainingSpec().kernel() == "native" and TrainingSpec(sparse_kernel="segment").kernel() == "segment"
 
 
 def test_a_kernel_in_blocks_and_back():
@@ -98,7 +114,7 @@ def _in_a_fresh_process(code: str, **env) -> subprocess.CompletedProcess:
 
 def test_without_a_compiler_the_engine_uses_xlas_csr_and_says_so(tmp_path):
     code = ("import logging; logging.basicConfig(); from overfit.engine.train import TrainingSpec; "
-            "print(TrainingSpec().kernel_for(512))")
+            "print(TrainingSpec().kernel())")
     done = _in_a_fresh_process(code, CXX=str(tmp_path / "no-such-compiler"), OVERFIT_NATIVE_DIR=str(tmp_path / "lib"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "csr"

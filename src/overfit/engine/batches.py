@@ -1,10 +1,12 @@
 """Batch assembly: which rows make each batch, and the batch itself, assembled on the device.
 
 The host draws each epoch's row permutation (Keras' shuffle) and cuts it into
-batches of row indices; a compiled step turns a batch of indices into the
-padded CSR form the first layer reads, from the split's flat arrays that sit
-on the device once per job. When the CSR kernel trains, the host also builds
-each batch's transposed structure (words × reviews) for the kernel gradient.
+batches of row indices; a compiled step turns a batch of indices into what
+the first layer reads, from the split's flat arrays that sit on the device
+once per job: for the compiled kernel, where each review's words begin and
+end in them; for the others, the batch's own padded CSR entries. When XLA's
+CSR kernel trains, the host also builds each batch's transposed structure
+(words × reviews) for the kernel gradient.
 """
 
 from __future__ import annotations
@@ -51,12 +53,17 @@ class DeviceSplit:
         return (self.ids, self.offsets, self.lengths, self.labels, self.dense)
 
 
-def sparse_batch(arrays, rows: jax.Array, slots: int, transposed=(None, None)) -> tuple[SparseBatch, jax.Array, jax.Array]:
-    """Assemble the padded CSR batch of ``rows`` (-1 = padding) from the flat split arrays."""
+def sparse_batch(arrays, rows: jax.Array, slots: int, transposed=(None, None),
+                 assemble: bool = True) -> tuple[SparseBatch, jax.Array, jax.Array]:
+    """The batch of ``rows`` (-1 = padding) from the flat split arrays: with ``assemble``, its padded CSR entries
+    (for the ``segment`` and ``csr`` kernels); without, slices of the split's flat word ids (``native``)."""
     ids, offsets, lengths, labels, _ = arrays
     valid = rows >= 0
     safe = jnp.where(valid, rows, 0)
     row_lengths = jnp.where(valid, lengths[safe], 0)
+    if not assemble:
+        begins = jnp.where(valid, offsets[safe], 0)
+        return SparseBatch(ids=ids, begins=begins, ends=begins + row_lengths), labels[safe], valid.astype(jnp.float32)
     ends = jnp.cumsum(row_lengths)
     begins = ends - row_lengths
     # segment of each slot: how many rows (after the first) begin at or before it
@@ -67,6 +74,8 @@ def sparse_batch(arrays, rows: jax.Array, slots: int, transposed=(None, None)) -
     position = jnp.clip(offsets[safe][segments] + slot - begins[segments], 0, ids.shape[0] - 1)
     batch = SparseBatch(
         ids=jnp.where(inside, ids[position], 0),
+        begins=begins.astype(jnp.int32),
+        ends=ends.astype(jnp.int32),
         segments=jnp.where(inside, segments, rows.shape[0]),  # out of range: dropped by the segment sum
         indptr=jnp.concatenate([jnp.zeros(1, jnp.int32), ends.astype(jnp.int32)]),
         transposed_rows=transposed[0],

@@ -3,7 +3,9 @@
 //   gather:  out[r, :]  = sum of dense[word, :] over the words of row r        (forward:  multi_hot @ kernel)
 //   scatter: grad[w, :] = sum of cot[r, :] over the rows r that hold word w    (gradient: multi_hotᵀ @ cotangent)
 //
-// Both read the batch's CSR structure (indptr, word ids; every value is 1).
+// Both read the batch as slices of an array of word ids: row r holds ids[begins[r]] to ids[ends[r] - 1] (every
+// value is 1). The ids can be the batch's own CSR entries (begins = indptr[:-1], ends = indptr[1:]) or a whole
+// split's flat ids, read where they lie, so that no step copies a batch's ids out of them.
 //
 // Why not XLA's own CSR kernel (Eigen): it reads a whole 4 KB kernel row per
 // word id, about 67,000 of them per batch of 512 reviews at width 1024, from
@@ -38,59 +40,86 @@ using BlocksResult = ffi::ResultBuffer<ffi::F32, 3>;
 constexpr int64_t kBlock = 32;  // columns per block: two 16-float vectors
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-// A block: 32 columns of the kernel (or of its gradient) for every word, word after word (vocabulary × 32).
+// A block: 32 columns of the kernel (or of its gradient) for every word, word after word (vocabulary × 32). The
+// last columns of a width that is not a multiple of 32 make a partial block, padded with zero columns to 16 when
+// there are at most 16 of them (a word's row is then one 64-byte line: a narrow model reads half as much), else
+// to 32. A block's row is `vectors` (2, or 1) vectors of 16.
 
-// Copy the columns [c0, c0 + 32) of a row-major (vocabulary, width) matrix into a block.
+// Copy the columns [c0, c0 + n) of a row-major (vocabulary, width) matrix into a block of rows of 16 × vectors.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void pack(const float* dense, float* block, int64_t vocabulary, int64_t width, int64_t c0) {
+void pack(const float* dense, float* block, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
   v16* packed = reinterpret_cast<v16*>(block);
+  if (n == kBlock) {
+    for (int64_t v = 0; v < vocabulary; ++v) {
+      const v16* source = reinterpret_cast<const v16*>(dense + v * width + c0);
+      packed[2 * v] = source[0];
+      packed[2 * v + 1] = source[1];
+    }
+    return;
+  }
+  const int64_t span = 16 * vectors;
   for (int64_t v = 0; v < vocabulary; ++v) {
-    const v16* source = reinterpret_cast<const v16*>(dense + v * width + c0);
-    packed[2 * v] = source[0];
-    packed[2 * v + 1] = source[1];
+    float* row = block + v * span;
+    std::fill(std::copy(dense + v * width + c0, dense + v * width + c0 + n, row), row + span, 0.0f);
   }
 }
 
-// The inverse: a block into the columns [c0, c0 + 32) of a row-major matrix.
+// The inverse: the first n columns of a block into the columns [c0, c0 + n) of a row-major matrix.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void unpack(const float* block, float* dense, int64_t vocabulary, int64_t width, int64_t c0) {
+void unpack(const float* block, float* dense, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
   const v16* packed = reinterpret_cast<const v16*>(block);
-  for (int64_t v = 0; v < vocabulary; ++v) {
-    v16* target = reinterpret_cast<v16*>(dense + v * width + c0);
-    target[0] = packed[2 * v];
-    target[1] = packed[2 * v + 1];
+  if (n == kBlock) {
+    for (int64_t v = 0; v < vocabulary; ++v) {
+      v16* target = reinterpret_cast<v16*>(dense + v * width + c0);
+      target[0] = packed[2 * v];
+      target[1] = packed[2 * v + 1];
+    }
+    return;
   }
+  const int64_t span = 16 * vectors;
+  for (int64_t v = 0; v < vocabulary; ++v) std::copy(block + v * span, block + v * span + n, dense + v * width + c0);
 }
 
-// out[r, c0:c0 + 32] = the sum of the block's rows of row r's words, from 0, in entry order.
+// out[r, c0:c0 + 16 × vectors] = the sum of the block's rows of row r's words, from 0, in entry order.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void gather_block(const int32_t* indptr, const int32_t* ids, const float* block, float* out, int64_t rows,
-                  int64_t width, int64_t c0) {
+void gather_block(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* block, float* out,
+                  int64_t rows, int64_t width, int64_t c0, int vectors = 2) {
   const v16* packed = reinterpret_cast<const v16*>(block);
   for (int64_t r = 0; r < rows; ++r) {
+    v16* target = reinterpret_cast<v16*>(out + r * width + c0);
+    if (vectors == 1) {
+      v16 sum = {0};
+      for (int32_t k = begins[r]; k < ends[r]; ++k) sum += packed[ids[k]];
+      target[0] = sum;
+      continue;
+    }
     v16 low = {0}, high = {0};
-    for (int32_t k = indptr[r]; k < indptr[r + 1]; ++k) {
+    for (int32_t k = begins[r]; k < ends[r]; ++k) {
       const v16* row = packed + 2 * static_cast<int64_t>(ids[k]);
       low += row[0];
       high += row[1];
     }
-    v16* target = reinterpret_cast<v16*>(out + r * width + c0);
     target[0] = low;
     target[1] = high;
   }
 }
 
-// block[w] = the sum of cot[r, c0:c0 + 32] over the rows r that hold word w, from 0, in row order.
+// block[w] = the sum of cot[r, c0:c0 + 16 × vectors] over the rows r that hold word w, from 0, in row order.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void scatter_block(const int32_t* indptr, const int32_t* ids, const float* cot, float* block, int64_t rows,
-                   int64_t vocabulary, int64_t width, int64_t c0) {
+void scatter_block(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* cot, float* block,
+                   int64_t rows, int64_t vocabulary, int64_t width, int64_t c0, int vectors = 2) {
   v16* packed = reinterpret_cast<v16*>(block);
   const v16 zero = {0};
-  for (int64_t v = 0; v < 2 * vocabulary; ++v) packed[v] = zero;
+  for (int64_t v = 0; v < vectors * vocabulary; ++v) packed[v] = zero;
   for (int64_t r = 0; r < rows; ++r) {
     const v16* source = reinterpret_cast<const v16*>(cot + r * width + c0);
+    if (vectors == 1) {
+      const v16 only = source[0];
+      for (int32_t k = begins[r]; k < ends[r]; ++k) packed[ids[k]] += only;
+      continue;
+    }
     const v16 low = source[0], high = source[1];
-    for (int32_t k = indptr[r]; k < indptr[r + 1]; ++k) {
+    for (int32_t k = begins[r]; k < ends[r]; ++k) {
       v16* row = packed + 2 * static_cast<int64_t>(ids[k]);
       row[0] += low;
       row[1] += high;
@@ -98,44 +127,44 @@ void scatter_block(const int32_t* indptr, const int32_t* ids, const float* cot, 
   }
 }
 
-// The last width % 32 columns, element by element, in the same order.
-void gather_tail(const int32_t* indptr, const int32_t* ids, const float* dense, float* out, int64_t rows,
-                 int64_t width, int64_t c0) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* target = out + r * width;
-    std::fill(target + c0, target + width, 0.0f);
-    for (int32_t k = indptr[r]; k < indptr[r + 1]; ++k) {
-      const float* row = dense + static_cast<int64_t>(ids[k]) * width;
-      for (int64_t c = c0; c < width; ++c) target[c] += row[c];
-    }
-  }
+// A partial block: the same code through buffers padded to the block's width. Its columns are summed in the
+// same order as any other.
+void gather_partial(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* dense, float* out,
+                    float* block, int64_t rows, int64_t vocabulary, int64_t width, int64_t c0) {
+  const int64_t n = width - c0;
+  const int vectors = n <= 16 ? 1 : 2;
+  const int64_t span = 16 * vectors;
+  std::unique_ptr<float[]> padded(new float[rows * span]);
+  pack(dense, block, vocabulary, width, c0, n, vectors);
+  gather_block(begins, ends, ids, block, padded.get(), rows, span, 0, vectors);
+  for (int64_t r = 0; r < rows; ++r) std::copy(&padded[r * span], &padded[r * span] + n, out + r * width + c0);
 }
 
-void scatter_tail(const int32_t* indptr, const int32_t* ids, const float* cot, float* grad, int64_t rows,
-                  int64_t vocabulary, int64_t width, int64_t c0) {
-  for (int64_t v = 0; v < vocabulary; ++v) std::fill(grad + v * width + c0, grad + (v + 1) * width, 0.0f);
+void scatter_partial(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* cot, float* grad,
+                     float* block, int64_t rows, int64_t vocabulary, int64_t width, int64_t c0) {
+  const int64_t n = width - c0;
+  const int vectors = n <= 16 ? 1 : 2;
+  const int64_t span = 16 * vectors;
+  std::unique_ptr<float[]> padded(new float[rows * span]);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* source = cot + r * width;
-    for (int32_t k = indptr[r]; k < indptr[r + 1]; ++k) {
-      float* row = grad + static_cast<int64_t>(ids[k]) * width;
-      for (int64_t c = c0; c < width; ++c) row[c] += source[c];
-    }
+    float* row = &padded[r * span];
+    std::fill(std::copy(cot + r * width + c0, cot + r * width + width, row), row + span, 0.0f);
   }
+  scatter_block(begins, ends, ids, padded.get(), block, rows, vocabulary, span, 0, vectors);
+  unpack(block, grad, vocabulary, width, c0, n, vectors);
 }
 
-// Runs block(b, scratch) for every whole block b and tail(c0) for the columns after them, the blocks split over
-// the pool's threads; scratch: a block-sized buffer of the thread's own, where the caller asks for one.
-template <typename Block, typename Tail>
-ffi::Future over_blocks(ffi::ThreadPool& pool, int64_t blocks, int64_t vocabulary, bool scratch, Block block,
-                        Tail tail) {
-  auto part = [=](int64_t first, int64_t last, bool with_tail) {
+// Runs block(b, scratch) for each of ``count`` blocks, split over the pool's threads; scratch: a block-sized
+// buffer of the thread's own, where the caller asks for one.
+template <typename Block>
+ffi::Future over_blocks(ffi::ThreadPool& pool, int64_t count, int64_t vocabulary, bool scratch, Block block) {
+  auto part = [=](int64_t first, int64_t last) {
     std::unique_ptr<float[]> buffer(scratch && last > first ? new float[vocabulary * kBlock] : nullptr);
     for (int64_t b = first; b < last; ++b) block(b, buffer.get());
-    if (with_tail) tail(blocks * kBlock);
   };
-  const int64_t tasks = std::min<int64_t>(blocks, pool.num_threads());
+  const int64_t tasks = std::min<int64_t>(count, pool.num_threads());
   if (tasks <= 1) {
-    part(0, blocks, true);
+    part(0, count);
     ffi::Promise done;
     done.SetAvailable();
     return ffi::Future(done);
@@ -143,74 +172,72 @@ ffi::Future over_blocks(ffi::ThreadPool& pool, int64_t blocks, int64_t vocabular
   ffi::CountDownPromise done(tasks);
   ffi::Future future(done);
   for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t first = blocks * t / tasks, last = blocks * (t + 1) / tasks;
+    const int64_t first = count * t / tasks, last = count * (t + 1) / tasks;
     pool.Schedule([=]() mutable {
-      part(first, last, t == tasks - 1);
+      part(first, last);
       done.CountDown();
     });
   }
   return future;
 }
 
-void no_tail(int64_t) {}
+int64_t blocks_of(int64_t width) { return (width + kBlock - 1) / kBlock; }
 
 // The kernel row-major (vocabulary, width): each block packed, then read.
-ffi::Future Gather(Ids ids, Ids indptr, Matrix dense, MatrixResult out, ffi::ThreadPool pool) {
-  const int32_t* ip = indptr.typed_data();
+ffi::Future Gather(Ids ids, Ids begins, Ids ends, Matrix dense, MatrixResult out, ffi::ThreadPool pool) {
+  const int32_t* rb = begins.typed_data();
+  const int32_t* re = ends.typed_data();
   const int32_t* ix = ids.typed_data();
   const float* d = dense.typed_data();
   float* o = out->typed_data();
   const int64_t rows = out->dimensions()[0], vocabulary = dense.dimensions()[0], width = dense.dimensions()[1];
-  return over_blocks(
-      pool, width / kBlock, vocabulary, true,
-      [=](int64_t b, float* block) {
-        pack(d, block, vocabulary, width, b * kBlock);
-        gather_block(ip, ix, block, o, rows, width, b * kBlock);
-      },
-      [=](int64_t c0) { gather_tail(ip, ix, d, o, rows, width, c0); });
+  return over_blocks(pool, blocks_of(width), vocabulary, true, [=](int64_t b, float* block) {
+    const int64_t c0 = b * kBlock;
+    if (c0 + kBlock > width) return gather_partial(rb, re, ix, d, o, block, rows, vocabulary, width, c0);
+    pack(d, block, vocabulary, width, c0, kBlock, 2);
+    gather_block(rb, re, ix, block, o, rows, width, c0);
+  });
 }
 
 // The gradient row-major (vocabulary, width): each block summed, then unpacked.
-ffi::Future Scatter(Ids ids, Ids indptr, Matrix cot, MatrixResult grad, ffi::ThreadPool pool) {
-  const int32_t* ip = indptr.typed_data();
+ffi::Future Scatter(Ids ids, Ids begins, Ids ends, Matrix cot, MatrixResult grad, ffi::ThreadPool pool) {
+  const int32_t* rb = begins.typed_data();
+  const int32_t* re = ends.typed_data();
   const int32_t* ix = ids.typed_data();
   const float* s = cot.typed_data();
   float* g = grad->typed_data();
   const int64_t rows = cot.dimensions()[0], vocabulary = grad->dimensions()[0], width = cot.dimensions()[1];
-  return over_blocks(
-      pool, width / kBlock, vocabulary, true,
-      [=](int64_t b, float* block) {
-        scatter_block(ip, ix, s, block, rows, vocabulary, width, b * kBlock);
-        unpack(block, g, vocabulary, width, b * kBlock);
-      },
-      [=](int64_t c0) { scatter_tail(ip, ix, s, g, rows, vocabulary, width, c0); });
+  return over_blocks(pool, blocks_of(width), vocabulary, true, [=](int64_t b, float* block) {
+    const int64_t c0 = b * kBlock;
+    if (c0 + kBlock > width) return scatter_partial(rb, re, ix, s, g, block, rows, vocabulary, width, c0);
+    scatter_block(rb, re, ix, s, block, rows, vocabulary, width, c0);
+    unpack(block, g, vocabulary, width, c0, kBlock, 2);
+  });
 }
 
 // The kernel already in blocks (width / 32, vocabulary, 32): no copies.
-ffi::Future GatherBlocks(Ids ids, Ids indptr, Blocks blocks, MatrixResult out, ffi::ThreadPool pool) {
-  const int32_t* ip = indptr.typed_data();
+ffi::Future GatherBlocks(Ids ids, Ids begins, Ids ends, Blocks blocks, MatrixResult out, ffi::ThreadPool pool) {
+  const int32_t* rb = begins.typed_data();
+  const int32_t* re = ends.typed_data();
   const int32_t* ix = ids.typed_data();
   const float* d = blocks.typed_data();
   float* o = out->typed_data();
   const int64_t rows = out->dimensions()[0], count = blocks.dimensions()[0], vocabulary = blocks.dimensions()[1];
-  return over_blocks(
-      pool, count, vocabulary, false,
-      [=](int64_t b, float*) { gather_block(ip, ix, d + b * vocabulary * kBlock, o, rows, count * kBlock, b * kBlock); },
-      no_tail);
+  return over_blocks(pool, count, vocabulary, false, [=](int64_t b, float*) {
+    gather_block(rb, re, ix, d + b * vocabulary * kBlock, o, rows, count * kBlock, b * kBlock);
+  });
 }
 
-ffi::Future ScatterBlocks(Ids ids, Ids indptr, Matrix cot, BlocksResult grad, ffi::ThreadPool pool) {
-  const int32_t* ip = indptr.typed_data();
+ffi::Future ScatterBlocks(Ids ids, Ids begins, Ids ends, Matrix cot, BlocksResult grad, ffi::ThreadPool pool) {
+  const int32_t* rb = begins.typed_data();
+  const int32_t* re = ends.typed_data();
   const int32_t* ix = ids.typed_data();
   const float* s = cot.typed_data();
   float* g = grad->typed_data();
   const int64_t rows = cot.dimensions()[0], count = grad->dimensions()[0], vocabulary = grad->dimensions()[1];
-  return over_blocks(
-      pool, count, vocabulary, false,
-      [=](int64_t b, float*) {
-        scatter_block(ip, ix, s, g + b * vocabulary * kBlock, rows, vocabulary, count * kBlock, b * kBlock);
-      },
-      no_tail);
+  return over_blocks(pool, count, vocabulary, false, [=](int64_t b, float*) {
+    scatter_block(rb, re, ix, s, g + b * vocabulary * kBlock, rows, vocabulary, count * kBlock, b * kBlock);
+  });
 }
 
 }  // namespace
@@ -218,7 +245,8 @@ ffi::Future ScatterBlocks(Ids ids, Ids indptr, Matrix cot, BlocksResult grad, ff
 XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_gather, Gather,
                               ffi::Ffi::Bind()
                                   .Arg<Ids>()     // word ids
-                                  .Arg<Ids>()     // indptr (rows + 1)
+                                  .Arg<Ids>()     // where each row's ids begin (rows)
+                                  .Arg<Ids>()     // and end (rows)
                                   .Arg<Matrix>()  // kernel (vocabulary, width)
                                   .Ret<Matrix>()  // (rows, width)
                                   .Ctx<ffi::ThreadPool>());
@@ -226,7 +254,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_gather, Gather,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_scatter, Scatter,
                               ffi::Ffi::Bind()
                                   .Arg<Ids>()     // word ids
-                                  .Arg<Ids>()     // indptr (rows + 1)
+                                  .Arg<Ids>()     // where each row's ids begin (rows)
+                                  .Arg<Ids>()     // and end (rows)
                                   .Arg<Matrix>()  // cotangent (rows, width)
                                   .Ret<Matrix>()  // kernel gradient (vocabulary, width)
                                   .Ctx<ffi::ThreadPool>());
@@ -234,7 +263,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_scatter, Scatter,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_gather_blocks, GatherBlocks,
                               ffi::Ffi::Bind()
                                   .Arg<Ids>()     // word ids
-                                  .Arg<Ids>()     // indptr (rows + 1)
+                                  .Arg<Ids>()     // where each row's ids begin (rows)
+                                  .Arg<Ids>()     // and end (rows)
                                   .Arg<Blocks>()  // kernel in blocks (width / 32, vocabulary, 32)
                                   .Ret<Matrix>()  // (rows, width)
                                   .Ctx<ffi::ThreadPool>());
@@ -242,7 +272,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_gather_blocks, GatherBlocks,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_scatter_blocks, ScatterBlocks,
                               ffi::Ffi::Bind()
                                   .Arg<Ids>()     // word ids
-                                  .Arg<Ids>()     // indptr (rows + 1)
+                                  .Arg<Ids>()     // where each row's ids begin (rows)
+                                  .Arg<Ids>()     // and end (rows)
                                   .Arg<Matrix>()  // cotangent (rows, width)
                                   .Ret<Blocks>()  // kernel gradient in blocks (width / 32, vocabulary, 32)
                                   .Ctx<ffi::ThreadPool>());

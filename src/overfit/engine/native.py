@@ -91,24 +91,26 @@ def _call(name: str, shape: tuple[int, ...]):
     return jax.ffi.ffi_call(name, jax.ShapeDtypeStruct(shape, jnp.float32))
 
 
-def gather(ids: jax.Array, indptr: jax.Array, kernel: jax.Array) -> jax.Array:
-    """``multi_hot @ kernel``: (rows, width), each row the sum of the kernel rows of its word ids.
+def gather(ids: jax.Array, begins: jax.Array, ends: jax.Array, kernel: jax.Array) -> jax.Array:
+    """``multi_hot @ kernel``: (rows, width), row r the sum of the kernel rows of the word ids ``ids[begins[r]:ends[r]]``.
 
+    ``ids``: a batch's own CSR entries (``begins, ends = indptr[:-1], indptr[1:]``) or a split's flat word ids.
     ``kernel``: (vocabulary, width), or in blocks (width / 32, vocabulary, 32).
     """
-    rows = indptr.shape[0] - 1
+    rows = begins.shape[0]
     if kernel.ndim == 3:
-        return _call("overfit_csr_gather_blocks", (rows, kernel.shape[0] * BLOCK))(ids, indptr, kernel)
-    return _call("overfit_csr_gather", (rows, kernel.shape[1]))(ids, indptr, kernel)
+        return _call("overfit_csr_gather_blocks", (rows, kernel.shape[0] * BLOCK))(ids, begins, ends, kernel)
+    return _call("overfit_csr_gather", (rows, kernel.shape[1]))(ids, begins, ends, kernel)
 
 
-def scatter(ids: jax.Array, indptr: jax.Array, cotangent: jax.Array, vocabulary: int, blocks: bool = False) -> jax.Array:
+def scatter(ids: jax.Array, begins: jax.Array, ends: jax.Array, cotangent: jax.Array, vocabulary: int,
+            blocks: bool = False) -> jax.Array:
     """``multi_hotᵀ @ cotangent``: (vocabulary, width), each word's row the sum of the cotangent rows that hold it;
     with ``blocks``, in blocks (width / 32, vocabulary, 32)."""
     width = cotangent.shape[1]
     if blocks:
-        return _call("overfit_csr_scatter_blocks", (width // BLOCK, vocabulary, BLOCK))(ids, indptr, cotangent)
-    return _call("overfit_csr_scatter", (vocabulary, width))(ids, indptr, cotangent)
+        return _call("overfit_csr_scatter_blocks", (width // BLOCK, vocabulary, BLOCK))(ids, begins, ends, cotangent)
+    return _call("overfit_csr_scatter", (vocabulary, width))(ids, begins, ends, cotangent)
 
 
 def to_blocks(kernel: jax.Array) -> jax.Array:

@@ -1,23 +1,22 @@
 """The first layer on multi-hot input without the multi-hot matrix.
 
 ``multi_hot @ kernel`` for a batch of reviews is, per review, the sum of the
-kernel rows of its words. Three ways to compute it, chosen by layer width:
+kernel rows of its words. Three ways to compute it:
 
-- ``segment``: gather the rows, ``segment_sum`` them; JAX differentiates it
-  (the backward is a scatter-add). Cheapest for narrow layers, where the
-  per-step work is tiny and everything stays on the device.
+- ``native`` (the engine's, at every width): our compiled kernel
+  (``native``, ``csr_kernel.cc``). It reads each review's word ids where
+  they lie in the split's flat array (no batch is assembled), gives XLA's
+  CSR numbers bit for bit, and its gradient needs no transposed structure.
+  At width 4 it takes about half the time ``segment`` does; at 512, half
+  the time ``csr`` does.
 - ``csr``: XLA's CPU sparse-dense matmul (the custom call behind
   ``jax.experimental.sparse.BCSR``) for the forward pass, and for the kernel
   gradient the same matmul with the batch's *transposed* CSR structure
-  (words × reviews), which the host builds with a radix sort. XLA's generic
-  gather and scatter move every gathered row through memory and run
-  several times slower than the dense matmul at width 512; the CSR kernel
-  does not.
-- ``native``: the same two products as ``csr``, by our compiled kernel
-  (``native``, ``csr_kernel.cc``): the same numbers, bit for bit, faster at
-  every width it is used at, and the gradient reads the batch's own CSR
-  structure (no transposed structure from the host). ``csr`` is its
-  fallback where the kernel cannot be built.
+  (words × reviews), which the host builds with a radix sort. The fallback
+  where the compiled kernel cannot be built: the same numbers, slower.
+- ``segment``: gather the rows, ``segment_sum`` them; JAX differentiates it
+  (the backward is a scatter-add). Pure JAX, summed in another order: the
+  reference the tests hold the other two to, and the last-layer study's.
 """
 
 from __future__ import annotations
@@ -33,22 +32,27 @@ from overfit.engine import native
 
 
 class SparseBatch(NamedTuple):
-    """A batch of multi-hot rows in padded CSR form.
+    """A batch of multi-hot rows: row r holds the words ``ids[begins[r]:ends[r]]``.
 
-    ``ids[k]`` is a word present in review ``segments[k]``; slots past the
-    batch's entries carry ``segments == num_rows`` (dropped by the segment
-    sum) and lie past ``indptr[-1]`` (ignored by the CSR kernel).
+    *Assembled* (for ``segment`` and ``csr``), ``ids`` is the batch's own padded
+    CSR entries: ``ids[k]`` is a word present in review ``segments[k]``; slots
+    past the batch's entries carry ``segments == num_rows`` (dropped by the
+    segment sum) and lie past ``indptr[-1]`` (ignored by the CSR kernel).
+    Otherwise (``native``) ``ids`` is the split's flat word ids, read where
+    they lie, and ``segments`` and ``indptr`` are None.
     """
 
     ids: jax.Array  # (L,) int32, word ids, row-major
-    segments: jax.Array  # (L,) int32, sorted
-    indptr: jax.Array  # (rows + 1,) int32
+    begins: jax.Array  # (rows,) int32, where each row's words begin in ids
+    ends: jax.Array  # (rows,) int32, and end
+    segments: jax.Array | None = None  # (L,) int32, sorted
+    indptr: jax.Array | None = None  # (rows + 1,) int32
     transposed_rows: jax.Array | None = None  # (L,) review of each entry, entries sorted by word
     transposed_indptr: jax.Array | None = None  # (vocabulary + 1,) int32
 
     @property
     def num_rows(self) -> int:
-        return self.indptr.shape[0] - 1
+        return self.begins.shape[0]
 
 
 def _csr(data, indices, indptr, shape):
@@ -79,19 +83,19 @@ csr_first_layer.defvjp(_csr_forward, _csr_backward)
 
 
 @jax.custom_vjp
-def native_first_layer(kernel, ids, indptr):
-    return native.gather(ids, indptr, kernel)
+def native_first_layer(kernel, ids, begins, ends):
+    return native.gather(ids, begins, ends, kernel)
 
 
-def _native_forward(kernel, ids, indptr):
-    return native.gather(ids, indptr, kernel), (kernel.shape, ids, indptr)
+def _native_forward(kernel, ids, begins, ends):
+    return native.gather(ids, begins, ends, kernel), (kernel.shape, ids, begins, ends)
 
 
 def _native_backward(residuals, cotangent):
-    shape, ids, indptr = residuals
-    zeros = [np.zeros(a.shape, jax.dtypes.float0) for a in (ids, indptr)]
+    shape, ids, begins, ends = residuals
+    zeros = [np.zeros(a.shape, jax.dtypes.float0) for a in (ids, begins, ends)]
     # (vocabulary, width), or in blocks (width / 32, vocabulary, 32): the gradient in the kernel's layout
-    return (native.scatter(ids, indptr, cotangent, shape[-2], blocks=len(shape) == 3), *zeros)
+    return (native.scatter(ids, begins, ends, cotangent, shape[-2], blocks=len(shape) == 3), *zeros)
 
 
 native_first_layer.defvjp(_native_forward, _native_backward)
@@ -106,7 +110,9 @@ def first_layer(kernel: jax.Array, batch: SparseBatch, how: str) -> jax.Array:
     CSR product); evaluation needs no gradient and passes none.
     """
     if how == "native":
-        return native_first_layer(kernel, batch.ids, batch.indptr)
+        return native_first_layer(kernel, batch.ids, batch.begins, batch.ends)
+    if batch.indptr is None:
+        raise ValueError(f"the {how} kernel reads an assembled batch (batches.sparse_batch(..., assemble=True))")
     if batch.transposed_rows is not None:
         return csr_first_layer(kernel, batch.ids, batch.indptr, batch.transposed_rows, batch.transposed_indptr)
     if how == "csr":

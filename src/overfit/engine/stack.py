@@ -87,7 +87,13 @@ def penalties(group: Group, params: dict) -> jax.Array:
         kernel = params["kernels"][i]
         if i == 0 and len(group.specs) == 1:  # one model: all its weights, in whichever layout (engine.native's blocks)
             kernel = kernel.reshape(1, -1, kernel.shape[-1])
-        elif i == 0:  # (vocabulary, members × width) → (members, vocabulary, width)
-            kernel = kernel.reshape(kernel.shape[0], len(group.specs), -1).transpose(1, 0, 2)
-        total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
+            total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
+        elif i == 0 and (np.any(l1[:, i]) or np.any(l2[:, i])):
+            # (vocabulary, members × width): summed over the words first, in place (a model's columns side by
+            # side; moving its members first would copy the whole kernel every step), then over each model's columns
+            columns = kernel_penalty(kernel, np.repeat(l1[:, i], group.hidden[0]), np.repeat(l2[:, i], group.hidden[0]),
+                                     axis=0)
+            total += columns.reshape(len(group.specs), group.hidden[0]).sum(axis=1)
+        elif i > 0:
+            total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
     return total

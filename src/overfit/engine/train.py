@@ -3,20 +3,22 @@
 Every model sees the same device copy of the data; what makes it "fold 2" or
 "seed 1" is only which rows it trains and validates on, its initialisation
 seed and its shuffle seed. One epoch is one compiled call: a ``lax.scan``
-over the epoch's batches (assembled on the device, see ``batches``), then a
+over the epoch's batches (read on the device, see ``batches``), then a
 validation pass.
 
 A *stack* is several models of different settings (widths, penalties,
 dropout) that train on the same rows in the same order, as every experiment
 of a protocol does (seeds are paired across experiments). They share each
-step's batch assembly and first-layer product, and models of one
-architecture share each later matmul (``stack``); each computes what it
-would alone, up to float rounding. At widths of 4 to 16 a step is mostly
-that shared work. A model trained alone is a stack of one.
+step's batch and its dispatch; models of one architecture (a group) share
+each layer's product (``stack``). Each group's first layer is its own
+sparse product: at these widths one more product costs less than joining
+the groups' kernels into one every step. Each model computes what it would
+alone, up to float rounding. A model trained alone is a stack of one.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -39,9 +41,6 @@ log = logging.getLogger(__name__)
 
 # loss and accuracy as the book reports them, and the measures of success of section 4.5 (engine.metrics)
 METRICS = ("loss", "data_loss", "acc", *metrics.NAMES)
-# From this first-layer width on (all of a stack's models together), a CSR kernel beats
-# gather + segment_sum on our 2-core CPU (benchmarks/engine.py --kernels measures the crossover).
-CSR_MIN_WIDTH = 64
 
 
 @dataclass(frozen=True)
@@ -54,18 +53,17 @@ class TrainingSpec:
     weight_decay: float = 0.0  # decoupled decay of the hidden kernels (optim.with_weight_decay); 0 = the book's
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
-    sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": segment below CSR_MIN_WIDTH, native from it
+    sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": native (csr where it cannot be built)
 
-    def kernel_for(self, first_width: int) -> str | None:
-        """The first layer's kernel in training, for first layers of ``first_width`` units in all (None: dense input).
+    def kernel(self) -> str | None:
+        """The first layer's kernel in training (None: dense input).
 
-        ``native`` falls back to ``csr`` (the same numbers) where the compiled kernel cannot be built.
+        ``auto`` is the compiled kernel at every width: at width 4 it takes half the time gather + segment_sum does
+        (benchmarks/engine.py, "kernels"). ``native`` falls back to ``csr`` (the same numbers) where it cannot be built.
         """
         if self.input_mode != "sparse":
             return None
-        how = self.sparse_kernel
-        if how == "auto":
-            how = "segment" if first_width < CSR_MIN_WIDTH else "native"
+        how = "native" if self.sparse_kernel == "auto" else self.sparse_kernel
         if how not in sparse.KERNELS:
             raise ValueError(f"sparse_kernel {how!r}: expected auto or one of {', '.join(sparse.KERNELS)}")
         return "csr" if how == "native" and not native.available() else how
@@ -107,8 +105,10 @@ class Trainer:
         self.groups = stack.groups_of(self.specs)
         # the groups list their models by architecture; this puts the models back in the stack's order
         self.order = np.argsort(np.concatenate([group.members for group in self.groups]))
-        self.make_batch = sparse_batch if training.input_mode == "sparse" else dense_batch
-        self.kernel = training.kernel_for(sum(group.columns for group in self.groups))
+        self.kernel = training.kernel()
+        # the compiled kernel reads the reviews' words where they lie; the others, a batch's own entries
+        self.make_batch = (functools.partial(sparse_batch, assemble=self.kernel != "native")
+                           if training.input_mode == "sparse" else dense_batch)
         # evaluation needs no gradient: a CSR kernel wins at every width
         self.eval_kernel = "native" if self.kernel == "native" else "csr"
         # a model alone on the compiled kernel keeps its first-layer kernel in the kernel's blocks for an epoch
@@ -130,12 +130,11 @@ class Trainer:
         return jnp.concatenate(per_group, axis=-1)[..., self.order]
 
     def logits(self, params, batch, key, how: str | None) -> jax.Array:
-        """(rows, models): one first-layer product for the whole stack, then each group on its own columns."""
-        kernels = [p["kernels"][0] for p in params]
-        kernel = kernels[0] if len(kernels) == 1 else jnp.concatenate(kernels, axis=1)
-        first = sparse.first_layer(kernel, batch, how) if isinstance(batch, SparseBatch) else batch @ kernel
-        parts = jnp.split(first, np.cumsum([g.columns for g in self.groups])[:-1], axis=1)
-        return self._in_order([stack.logits(g, p, part, key) for g, p, part in zip(self.groups, params, parts)])
+        """(rows, models): each group's first-layer product on the batch, then its later layers."""
+        def first(kernel):
+            return sparse.first_layer(kernel, batch, how) if isinstance(batch, SparseBatch) else batch @ kernel
+
+        return self._in_order([stack.logits(g, p, first(p["kernels"][0]), key) for g, p in zip(self.groups, params)])
 
     def penalties(self, params) -> jax.Array:
         return self._in_order([stack.penalties(g, p) for g, p in zip(self.groups, params)])
