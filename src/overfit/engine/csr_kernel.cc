@@ -129,29 +129,32 @@ void scatter_block(const int32_t* begins, const int32_t* ends, const int32_t* id
 
 // A partial block: the same code through buffers padded to the block's width. Its columns are summed in the
 // same order as any other.
+struct Partial {
+  int64_t n;       // its columns
+  int vectors;     // vectors of 16 per row: 1 up to 16 columns, else 2
+  int64_t span;    // the padded width
+  std::unique_ptr<float[]> rows;  // a (rows, span) buffer of the product's side
+  Partial(int64_t width, int64_t c0, int64_t count)
+      : n(width - c0), vectors(n <= 16 ? 1 : 2), span(16 * vectors), rows(new float[count * span]) {}
+};
+
 void gather_partial(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* dense, float* out,
                     float* block, int64_t rows, int64_t vocabulary, int64_t width, int64_t c0) {
-  const int64_t n = width - c0;
-  const int vectors = n <= 16 ? 1 : 2;
-  const int64_t span = 16 * vectors;
-  std::unique_ptr<float[]> padded(new float[rows * span]);
-  pack(dense, block, vocabulary, width, c0, n, vectors);
-  gather_block(begins, ends, ids, block, padded.get(), rows, span, 0, vectors);
-  for (int64_t r = 0; r < rows; ++r) std::copy(&padded[r * span], &padded[r * span] + n, out + r * width + c0);
+  Partial p(width, c0, rows);
+  pack(dense, block, vocabulary, width, c0, p.n, p.vectors);
+  gather_block(begins, ends, ids, block, p.rows.get(), rows, p.span, 0, p.vectors);
+  for (int64_t r = 0; r < rows; ++r) std::copy(&p.rows[r * p.span], &p.rows[r * p.span] + p.n, out + r * width + c0);
 }
 
 void scatter_partial(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* cot, float* grad,
                      float* block, int64_t rows, int64_t vocabulary, int64_t width, int64_t c0) {
-  const int64_t n = width - c0;
-  const int vectors = n <= 16 ? 1 : 2;
-  const int64_t span = 16 * vectors;
-  std::unique_ptr<float[]> padded(new float[rows * span]);
+  Partial p(width, c0, rows);
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = &padded[r * span];
-    std::fill(std::copy(cot + r * width + c0, cot + r * width + width, row), row + span, 0.0f);
+    float* row = &p.rows[r * p.span];
+    std::fill(std::copy(cot + r * width + c0, cot + r * width + width, row), row + p.span, 0.0f);
   }
-  scatter_block(begins, ends, ids, padded.get(), block, rows, vocabulary, span, 0, vectors);
-  unpack(block, grad, vocabulary, width, c0, n, vectors);
+  scatter_block(begins, ends, ids, p.rows.get(), block, rows, vocabulary, p.span, 0, p.vectors);
+  unpack(block, grad, vocabulary, width, c0, p.n, p.vectors);
 }
 
 // Runs block(b, scratch) for each of ``count`` blocks, split over the pool's threads; scratch: a block-sized
