@@ -84,16 +84,17 @@ def penalties(group: Group, params: dict) -> jax.Array:
     l2 = np.array([spec.l2 for spec in group.specs], np.float32)
     total = jnp.zeros(len(group.specs), jnp.float32)
     for i in range(len(group.hidden)):
+        if not (np.any(l1[:, i]) or np.any(l2[:, i])):
+            continue  # no penalty on this layer
         kernel = params["kernels"][i]
-        if i == 0 and len(group.specs) == 1:  # one model: all its weights, in whichever layout (engine.native's blocks)
-            kernel = kernel.reshape(1, -1, kernel.shape[-1])
-            total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
-        elif i == 0 and (np.any(l1[:, i]) or np.any(l2[:, i])):
+        if i == 0 and len(group.specs) > 1:
             # (vocabulary, members × width): summed over the words first, in place (a model's columns side by
             # side; moving its members first would copy the whole kernel every step), then over each model's columns
-            columns = kernel_penalty(kernel, np.repeat(l1[:, i], group.hidden[0]), np.repeat(l2[:, i], group.hidden[0]),
-                                     axis=0)
-            total += columns.reshape(len(group.specs), group.hidden[0]).sum(axis=1)
-        elif i > 0:
-            total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
+            width = group.hidden[0]
+            columns = kernel_penalty(kernel, np.repeat(l1[:, i], width), np.repeat(l2[:, i], width), axis=0)
+            total += columns.reshape(len(group.specs), width).sum(axis=1)
+            continue
+        if i == 0:  # one model: all its weights, in whichever layout (engine.native's blocks)
+            kernel = kernel.reshape(1, -1, kernel.shape[-1])
+        total += kernel_penalty(kernel, l1[:, i], l2[:, i], axis=(1, 2))
     return total
