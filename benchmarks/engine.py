@@ -137,7 +137,7 @@ def profile(width: int, splits) -> None:
     from overfit.engine.model import ModelSpec
     from overfit.engine.train import Trainer, TrainingSpec
 
-    device = DeviceSplit.from_reviews(splits["train"])
+    device = DeviceSplit.from_reviews(splits["train"], 10000)
     arrays = device.arrays()
     rows = batched_rows(np.random.default_rng(0).permutation(TRAIN_ROWS).astype(np.int32), BATCH)
     slots, steps = round_up(max_slots(rows, device.host_lengths)), len(rows)

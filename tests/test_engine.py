@@ -331,3 +331,23 @@ def test_scoring_the_test_set_each_epoch_changes_nothing_else_and_equals_validat
     ours = tested[tested.split == "test"].value.to_numpy()
     assert np.allclose(ours, on_test[on_test.split == "validation"].value.to_numpy(), rtol=1e-6)
     assert len(ours) == 2 * 3 * len(METRICS)  # runs × epochs × metrics
+
+
+def test_under_sgd_an_l2_penalty_is_weight_decay_and_under_rmsprop_it_is_not():
+    """The book's 'L2 regularization is also called weight decay' (claims 5e/5f): one update under plain SGD,
+    w -= lr × (g + 2λw) = w - lr × g - lr × 2λ × w; RMSprop divides the penalty's gradient, not the decay."""
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    penalised = ModelSpec.build([8, 8], l2=0.01, input_dim=VOCABULARY)
+    plain = ModelSpec.build([8, 8], input_dim=VOCABULARY)
+
+    def curves(optimizer):
+        settings = dict(epochs=4, batch_size=8, learning_rate=0.05, optimizer=optimizer)
+        l2 = table(train_models(penalised, small_runs(), TrainingSpec(**settings), splits))
+        decay = table(train_models(plain, small_runs(), TrainingSpec(**settings, weight_decay=0.02), splits))
+        pick = lambda t: t[t.metric == "data_loss"].value.to_numpy()  # noqa: E731
+        return pick(l2), pick(decay)
+
+    l2, decay = curves("sgd")
+    np.testing.assert_allclose(l2, decay, rtol=1e-5)
+    l2, decay = curves("rmsprop")
+    assert np.abs(l2 - decay).max() > 1e-3

@@ -86,21 +86,3 @@ def test_subset_and_dense_agree(tmp_path):
     train = imdb.load_split(tmp_path / "out" / "train.npz")
     rows = np.array([5, 0, 3])
     assert np.array_equal(train.subset(rows).dense(15), train.dense(15)[rows])
-
-
-def test_a_prepared_split_overwritten_with_garbage_is_refused_with_how_to_rebuild(tmp_path):
-    import numpy as np
-    import pytest
-
-    from overfit.data.imdb import load_split
-    from overfit.errors import DataError
-
-    path = tmp_path / "train.npz"
-    for garbage in (b"not a zip at all", b"PK\x03\x04" + b"\x00" * 50):
-        path.write_bytes(garbage)
-        with pytest.raises(DataError, match="not a prepared IMDB split.*--forcerun prepare_imdb"):
-            load_split(path)
-    np.savez(path, ids=np.arange(5), offsets=np.array([0, 2, 9]), label=np.array([0, 1]), rating=np.array([1, 9]),
-             review_id=np.array([0, 1]), movie_id=np.array([3, 3]), reviews_sha256=np.array("x"))
-    with pytest.raises(DataError, match="arrays do not agree"):
-        load_split(path)

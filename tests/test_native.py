@@ -134,3 +134,36 @@ def test_a_failed_build_leaves_nothing_and_an_edited_kernel_builds_anew(tmp_path
     before = native.library_path()
     monkeypatch.setattr(native, "SOURCE", edited)
     assert native.library_path() != before and native.library_path().parent == tmp_path
+
+
+@needs_kernel
+@pytest.mark.parametrize("bad", ["id = vocabulary", "id = 2 × vocabulary", "id = 50,000,000", "id = -1",
+                                 "slice past the ids", "slice ends before it begins"])
+def test_the_kernel_refuses_a_batch_outside_its_arrays_and_touches_nothing(bad):
+    """Issue 28: ids past the table once read zeros (forward), wrote outside the table (gradient), aborted the process
+    with a double free or died of a segmentation fault. Every call now checks first and raises; the process goes on."""
+    rows, vocabulary, width = 16, 300, 64
+    ids, indptr = random_csr(rows, vocabulary, 3)
+    begins, ends = indptr[:-1].copy(), indptr[1:].copy()
+    row = int(np.argmax(ends > begins))  # a row that holds words
+    if bad.startswith("id"):
+        ids[begins[row]] = {"id = vocabulary": vocabulary, "id = 2 × vocabulary": 2 * vocabulary,
+                            "id = 50,000,000": 50_000_000, "id = -1": -1}[bad]
+    elif bad == "slice past the ids":
+        ends[row] = len(ids) + 5
+    else:
+        begins[row], ends[row] = ends[row], begins[row]
+    kernel = jnp.ones((vocabulary, width), jnp.float32)
+    cotangent = jnp.ones((rows, width), jnp.float32)
+    calls = {"gather": lambda: native.gather(ids, begins, ends, kernel),
+             "gather in blocks": lambda: native.gather(ids, begins, ends, native.to_blocks(kernel)),
+             "scatter": lambda: native.scatter(ids, begins, ends, cotangent, vocabulary),
+             "scatter in blocks": lambda: native.scatter(ids, begins, ends, cotangent, vocabulary, True)}
+    for name, call in calls.items():
+        with pytest.raises(Exception, match="OUT_OF_RANGE.*refused before reading or writing") as error:
+            np.asarray(jax.jit(call)())
+        assert "overfit_csr_" in str(error.value), name
+    # the batch mended is computed right (a kernel of ones sums to each row's word count): no state left behind
+    ids, indptr = random_csr(rows, vocabulary, 3)
+    counts = np.broadcast_to(np.diff(indptr)[:, None], (rows, width))
+    assert np.array_equal(np.asarray(native.gather(ids, indptr[:-1], indptr[1:], kernel)), counts)

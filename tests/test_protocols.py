@@ -183,7 +183,7 @@ def test_the_training_jobs_cover_every_run_of_every_experiment_once(base_config,
 def test_folds_written_by_the_folds_job_read_back_the_same(tmp_path):
     folds = protocols.kfold_splits(50, 5, 2, seed=3) + protocols.test_as_validation(50, 20)
     protocols.save_folds(folds, tmp_path / "folds.npz")
-    again = protocols.load_folds(tmp_path / "folds.npz")
+    again = protocols.load_folds(tmp_path / "folds.npz", {"train": 50, "test": 20})
     assert [(f.repeat, f.fold, f.validation_split) for f in again] == [(f.repeat, f.fold, f.validation_split) for f in folds]
     for a, b in zip(folds, again):
         assert np.array_equal(a.train_rows, b.train_rows) and np.array_equal(a.validation_rows, b.validation_rows)

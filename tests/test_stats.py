@@ -97,3 +97,59 @@ def test_rank_correlation():
     assert stats.rank_correlation([1, 2, 3, 4], [0.5, 0.4, 0.1, 0.0]) == pytest.approx(-1)
     assert stats.rank_correlation([1, 2, 3, 4], [0.1, 0.2, 0.15, 0.3]) == pytest.approx(0.8)
     assert np.isnan(stats.rank_correlation([1, 2, 3], [0.1, 0.1, 0.1]))
+
+
+def test_a_bounded_statistics_interval_stays_inside_its_bounds_where_the_plain_one_crosses_them():
+    correlations = [-1.0, -1.0, -0.8, -1.0, -0.95, -1.0, -0.9, -1.0]  # per-run rank correlations, as in 4b
+    plain = stats.t_interval(correlations, validation_train_ratio=1 / 3)
+    bounded = stats.t_interval(correlations, validation_train_ratio=1 / 3, bounds=(-1, 1))
+    assert plain.low < -1  # the bug the issue found: [−1.03, −0.89]
+    assert -1 < bounded.low < bounded.value < bounded.high < 1 and "logit scale" in bounded.method
+    accuracies = [0.999, 1.0, 0.9995, 0.998, 1.0]
+    assert stats.t_interval(accuracies).high > 1 and stats.t_interval(accuracies, bounds=(0, 1)).high < 1
+    assert stats.t_interval([0.1, 0.3, 0.05], bounds=(0, np.inf)).low > 0  # one bound: the log scale
+
+
+def test_the_bounded_interval_covers_a_known_mean_near_its_bound():
+    """Accuracies of runs near 1 (Beta distributed, mean 0.97): the logit-scale interval still covers ~95%."""
+    rng = np.random.default_rng(3)
+    a, b = 97.0, 3.0
+    covered = sum((lambda i: i.low <= a / (a + b) <= i.high)(stats.t_interval(rng.beta(a, b, 8), bounds=(0, 1)))
+                  for _ in range(2000))
+    assert 0.92 <= covered / 2000 <= 0.975
+
+
+def test_a_sample_without_spread_is_judged_by_an_exact_test_that_says_how_many_runs_it_rests_on():
+    five, six = stats.t_interval([-1.0] * 5), stats.t_interval([-1.0] * 6)
+    assert five.low == five.high == -1 and "all 5 runs equal" in five.method
+    assert stats.verdict(five, {"below": 0}) == stats.UNCLEAR  # a sign test: 1/32 one-sided, not below 2.5%
+    assert stats.verdict(six, {"below": 0}) == stats.HOLDS and stats.judged(six, {"below": 0})[1] == pytest.approx(2 / 64)
+    assert stats.verdict(six, {"above": 0}) == stats.FAILS
+    # rank correlations of -1 over 3 points: each run orders them perfectly with chance 1/6 if the order were random
+    ranked = stats.t_interval([-1.0] * 3, bounds=(-1, 1), ranking_points=3)
+    assert "with chance 0.167" in ranked.method and stats.judged(ranked, {"below": 0})[1] == pytest.approx(2 / 216)
+    # 0.8 over 4 points: of the 24 orders, the identity and the 3 swaps of neighbours correlate 0.8 or more
+    assert stats.spearman_tail(0.8, 4, above=True) == pytest.approx(4 / 24)
+    # folds × repeats: 12 runs of 4-fold (n_validation / n_training = 1/3) count as 1 / (1/12 + 1/3) = 2.4
+    folds = stats.t_interval([-1.0] * 12, validation_train_ratio=1 / 3, bounds=(-1, 1), ranking_points=3)
+    assert "2.40 independent runs" in folds.method
+    assert stats.judged(folds, {"below": 0})[1] == pytest.approx(2 * (1 / 6) ** 2.4)
+
+
+def test_p_values_give_the_same_verdict_as_the_interval_and_the_right_direction():
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        values = rng.normal(rng.normal(0, 1), rng.uniform(0.1, 2), rng.integers(3, 15))
+        interval = stats.t_interval(values, validation_train_ratio=rng.choice([None, 0.25, 1 / 3]))
+        for claimed in ({"above": 0.2}, {"below": -0.3}, {"within": [-0.5, 0.5]}):
+            verdict, p = stats.judged(interval, claimed)
+            assert verdict == stats._by_ends(interval, claimed)
+            assert (p < stats.ALPHA) == (verdict != stats.UNCLEAR)
+    ratio = stats.spread_ratio(rng.normal(0, 2, 10), rng.normal(0, 1, 10))
+    assert stats.verdict(ratio, {"above": 1}) == stats._by_ends(ratio, {"above": 1})
+
+
+def test_holm_adjusts_a_family_step_down_and_leaves_rows_without_a_p_value_out():
+    adjusted = stats.holm([0.01, np.nan, 0.04, 0.03, 0.005])
+    assert np.isnan(adjusted[1])
+    np.testing.assert_allclose(adjusted[[4, 0, 3, 2]], [0.02, 0.03, 0.06, 0.06])

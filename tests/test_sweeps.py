@@ -95,7 +95,8 @@ def test_decoupled_decay_shrinks_the_hidden_kernels_only():
     decayed = with_weight_decay(plain, 1e-3 * 0.5)
     updates, _ = decayed.update(grads, decayed.init(params), params)
     kernels, biases = updates[0]["kernels"], updates[0]["biases"]
-    np.testing.assert_allclose(kernels[0], -5e-4) and np.testing.assert_allclose(kernels[1], -5e-4)
+    np.testing.assert_allclose(kernels[0], -5e-4)
+    np.testing.assert_allclose(kernels[1], -5e-4)
     assert not np.any(kernels[2]) and not any(np.any(b) for b in biases)
     # with a gradient, the decay is added to RMSprop's step, not divided by its running size as an L2 gradient is
     grads = jax.tree.map(lambda p: jnp.full_like(p, 0.1), params)

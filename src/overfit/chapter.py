@@ -17,7 +17,8 @@ from overfit.files import load_yaml
 from overfit.grid import parameter_count
 
 # Roles an experiment (or a list of experiments) plays, and roles a protocol plays.
-EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer")
+EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer",
+                    "l2_sgd", "decoupled_decay_sgd")
 # Roles a sweep plays (config ``sweeps:``): a curve of experiments, ordered by overfit.report.sweeps.ordered.
 SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size")
 # The validation protocols the search is tuned on (overfit.report.tuning), in the report's order.

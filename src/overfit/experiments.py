@@ -12,7 +12,7 @@ from overfit.errors import ConfigError
 from overfit.protocols import Fold, nested_subset, test_as_validation
 from overfit.seeds import stable_seed
 
-TRAINING_KEYS = ("epochs", "batch_size", "edition", "learning_rate", "loss", "weight_decay")
+TRAINING_KEYS = ("epochs", "batch_size", "edition", "learning_rate", "loss", "weight_decay", "optimizer")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ def experiment(config: dict, name: str, entry: dict | None = None, protocol: str
         if name not in config["experiments"]:
             raise ConfigError(f"no experiment {name!r} in the config (have: {', '.join(config['experiments'])})")
         entry = config["experiments"][name]
-    settings = {"weight_decay": 0.0, **config["training"], **{k: entry[k] for k in TRAINING_KEYS if k in entry}}
+    settings = {"weight_decay": 0.0, "optimizer": "rmsprop", **config["training"],
+                **{k: entry[k] for k in TRAINING_KEYS if k in entry}}
     if protocol is not None and "epochs" in config["protocols"][protocol]:
         settings["epochs"] = config["protocols"][protocol]["epochs"]
     regularizer = entry.get("regularizer", {})
@@ -42,7 +43,7 @@ def experiment(config: dict, name: str, entry: dict | None = None, protocol: str
     training = TrainingSpec(
         epochs=settings["epochs"], batch_size=settings["batch_size"], edition=settings["edition"],
         learning_rate=settings["learning_rate"], clipped_loss=settings["loss"] == "keras_clipped",
-        weight_decay=settings["weight_decay"],
+        weight_decay=settings["weight_decay"], optimizer=settings["optimizer"],
     )
     return Experiment(name, model, training)
 

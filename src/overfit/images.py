@@ -33,10 +33,13 @@ SCALES = ("raw", "unit", "standardized", "heterogeneous")
 def load_input(name: str, path) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 n × 28 × 28, class labels) of an input: Fashion-MNIST's ten classes, or the clock faces
     labelled by their hour (twelve classes)."""
-    with np.load(path) as data:
-        if name == "clock":
-            return data["train_images"], (data["train_minutes"] // 60).astype(np.int32)
-        return data["images"], data["labels"].astype(np.int32)
+    from overfit.data import clock, fashion_mnist
+
+    if name == "clock":
+        faces = clock.load(path, "train")
+        return faces["images"], (faces["minutes"] // 60).astype(np.int32)
+    images, labels = fashion_mnist.load(path)
+    return images, labels.astype(np.int32)
 
 
 def settings(study: dict, arm: str) -> dict:

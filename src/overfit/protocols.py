@@ -7,11 +7,15 @@ Keras' shuffled order; ``test``: the 25,000 test reviews).
 from __future__ import annotations
 
 import dataclasses
+import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from overfit.errors import ConfigError
+from overfit.data import prepared
+from overfit.errors import ConfigError, DataError
 from overfit.files import atomic_path
 from overfit.seeds import stable_seed
 
@@ -200,8 +204,9 @@ def protocol_folds(config: dict, protocol: str, n_train: int, n_test: int, movie
     return build_folds(config["protocols"][protocol], n_train, n_test, movie_ids, config["seed"], labels)
 
 
-def save_folds(folds: list[Fold], path) -> None:
-    """A protocol's folds as one .npz (each fold's rows concatenated, with offsets), written atomically."""
+def save_folds(folds: list[Fold], path, rule: str = "folds") -> None:
+    """A protocol's folds as one .npz (each fold's rows concatenated, with offsets), written atomically, then the
+    manifest of its folder (``overfit.data.prepared``: the job that writes folds has a folder of its own)."""
     arrays = {"repeat": np.array([f.repeat for f in folds]), "fold": np.array([f.fold for f in folds]),
               "validation_split": np.array([f.validation_split for f in folds])}
     for side in ("train_rows", "validation_rows"):
@@ -210,16 +215,49 @@ def save_folds(folds: list[Fold], path) -> None:
         arrays[f"{side}_offsets"] = np.cumsum([0, *map(len, rows)])
     with atomic_path(path) as partial, open(partial, "wb") as stream:
         np.savez(stream, **arrays)
+    prepared.write_manifest(Path(path).parent, [path], rule, folds=len(folds))
 
 
-def load_folds(path) -> list[Fold]:
-    with np.load(path) as data:
-        def rows(side, i):
-            offsets = data[f"{side}_offsets"]
-            return data[side][offsets[i]:offsets[i + 1]]
+FOLD_ARRAYS = ("repeat", "fold", "validation_split", "train_rows", "train_rows_offsets", "validation_rows",
+               "validation_rows_offsets")
 
-        return [Fold(int(r), int(f), rows("train_rows", i), str(split), rows("validation_rows", i))
-                for i, (r, f, split) in enumerate(zip(data["repeat"], data["fold"], data["validation_split"]))]
+
+def load_folds(path, sizes: dict[str, int], rule: str = "folds") -> list[Fold]:
+    """A protocol's folds, verified against the manifest and checked against the splits they index: ``sizes``, the
+    number of rows of each prepared split the job loaded (a fold's rows must lie inside them)."""
+    prepared.verify(path, rule)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in FOLD_ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{path}: not a file of folds ({type(exc).__name__}: {exc}); {prepared.rebuild(rule)}") from exc
+
+    def require(condition, what):
+        prepared.require(condition, path, what, rule)
+
+    count = len(arrays["repeat"])
+    require(count > 0, "it holds no folds")
+    for name, array in arrays.items():
+        require(array.ndim == 1 and (array.dtype.kind in "iu" if name != "validation_split" else array.dtype.kind == "U"),
+                f"its {name} are {array.dtype} of shape {array.shape}")
+    require(len(arrays["fold"]) == count and len(arrays["validation_split"]) == count,
+            "its repeat, fold and validation_split columns differ in length")
+    splits = {"train_rows": np.full(count, "train"), "validation_rows": arrays["validation_split"]}
+    for side, split_of in splits.items():
+        rows, offsets = arrays[side], arrays[f"{side}_offsets"]
+        require(len(offsets) == count + 1 and offsets[0] == 0 and offsets[-1] == len(rows)
+                and bool(np.all(np.diff(offsets) >= 0)), f"its {side} offsets do not cut its {len(rows)} rows into "
+                f"{count} folds")
+        for i, split in enumerate(split_of):
+            part = rows[offsets[i]:offsets[i + 1]]
+            require(split in sizes, f"fold {i} validates on the {split!r} split, which this job does not read "
+                    f"(it reads {', '.join(sizes)})")
+            require(len(part) == 0 or (int(part.min()) >= 0 and int(part.max()) < sizes[split]),
+                    f"fold {i}'s {side.replace('_', ' ')} run outside the {sizes[split]} rows of the {split} split")
+    return [Fold(int(r), int(f), arrays["train_rows"][arrays["train_rows_offsets"][i]:arrays["train_rows_offsets"][i + 1]],
+                 str(split),
+                 arrays["validation_rows"][arrays["validation_rows_offsets"][i]:arrays["validation_rows_offsets"][i + 1]])
+            for i, (r, f, split) in enumerate(zip(arrays["repeat"], arrays["fold"], arrays["validation_split"]))]
 
 
 def _check_size(size: int, n_train: int) -> None:

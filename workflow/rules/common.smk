@@ -1,4 +1,5 @@
 # Targets and small helpers shared by the rules; no logic beyond naming files.
+import os
 from pathlib import Path
 
 from overfit import resources
@@ -31,6 +32,7 @@ def code(entry, *data):
 
 
 BOOK_HISTORIES = "reference/dlwp1_notebook_histories.csv"
+SEED_1_CLAIMS = "runs/seed-1/results/claims.csv"  # written by `make seed-check` (Makefile)
 IMDB_PREPARED = multiext("results/data/imdb/", "train.npz", "test.npz", "vocabulary.tsv", "manifest.json")
 FASHION_MNIST_PREPARED = ["results/data/fashion_mnist/train.npz", "results/data/fashion_mnist/test.npz"]
 

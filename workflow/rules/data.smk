@@ -1,4 +1,5 @@
 # Data stage: fetch (mirror or official URL) and verify, then prepare; each protocol's folds, drawn once.
+# Each job that prepares files writes, last, its folder's manifest.json: their digests, verified on every load.
 # Calls overfit.data and overfit.protocols.
 
 
@@ -48,7 +49,8 @@ rule folds:
         test="results/data/imdb/test.npz",
         code=code("overfit.jobs.data:folds"),
     output:
-        "results/data/folds/{protocol}.npz",
+        folds="results/data/folds/{protocol}/folds.npz",
+        manifest="results/data/folds/{protocol}/manifest.json",
     params:
         config=lambda w: {"seed": config["seed"], "protocols": {w.protocol: config["protocols"][w.protocol]}},
     log:
@@ -88,6 +90,7 @@ rule prepare_fashion_mnist:
     output:
         train="results/data/fashion_mnist/train.npz",
         test="results/data/fashion_mnist/test.npz",
+        manifest="results/data/fashion_mnist/manifest.json",
     params:
         data=config["data"],
     log:

@@ -11,7 +11,8 @@ rule prepare_clock:
     input:
         code=code("overfit.jobs.data:prepare_clock"),
     output:
-        "results/data/clock/faces.npz",
+        faces="results/data/clock/faces.npz",
+        manifest="results/data/clock/manifest.json",
     params:
         config=clock_config(faces_only=True),
     log:

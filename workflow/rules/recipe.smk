@@ -35,7 +35,8 @@ rule recipe_protocol:
         code=code("overfit.jobs.recipe:protocol"),
     output:
         table=RECIPE_TABLES["protocol"],
-        folds=f"{RECIPE}folds.npz",
+        folds=f"{RECIPE}folds/folds.npz",
+        manifest=f"{RECIPE}folds/manifest.json",
     params:
         config=recipe_config(),
     log:
@@ -56,7 +57,7 @@ rule recipe_baselines:
         train="results/data/imdb/train.npz",
         problem=RECIPE_TABLES["problem"],
         protocol=RECIPE_TABLES["protocol"],
-        folds=f"{RECIPE}folds.npz",
+        folds=f"{RECIPE}folds/folds.npz",
         code=code("overfit.jobs.recipe:baselines"),
     output:
         RECIPE_TABLES["baselines"],
@@ -79,7 +80,7 @@ rule recipe_power:
     input:
         train="results/data/imdb/train.npz",
         problem=RECIPE_TABLES["problem"],
-        folds=f"{RECIPE}folds.npz",
+        folds=f"{RECIPE}folds/folds.npz",
         baselines=RECIPE_TABLES["baselines"],
         code=code("overfit.jobs.recipe:power"),
     output:
@@ -103,7 +104,7 @@ rule recipe_power:
 rule recipe_scale_up:
     input:
         train="results/data/imdb/train.npz",
-        folds=f"{RECIPE}folds.npz",
+        folds=f"{RECIPE}folds/folds.npz",
         power=RECIPE_TABLES["power"],
         code=code("overfit.jobs.recipe:scale_up"),
     output:
@@ -128,7 +129,7 @@ rule recipe_tune:
     input:
         train="results/data/imdb/train.npz",
         problem=RECIPE_TABLES["problem"],
-        folds=f"{RECIPE}folds.npz",
+        folds=f"{RECIPE}folds/folds.npz",
         scale_up=RECIPE_TABLES["scale_up"],
         code=code("overfit.jobs.recipe:tune"),
     output:

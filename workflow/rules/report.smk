@@ -27,11 +27,16 @@ rule claims:
         metrics="results/metrics.parquet",
         scores="results/test_scores.csv",
         code=code("overfit.jobs.report:claims", BOOK_HISTORIES),
+        # `make seed-check`'s table, where one was made: its verdicts go beside these (same code and config only)
+        seed_1=lambda w: [SEED_1_CLAIMS] if os.path.exists(SEED_1_CLAIMS) else [],
     output:
-        report("results/claims.csv", caption="../report/claims.rst", category="3. Tables"),
+        table=report("results/claims.csv", caption="../report/claims.rst", category="3. Tables"),
+        provenance="results/claims_provenance.json",
     params:
         config=report_config(),
         chapter=CHAPTER,
+        # the whole config: its digests make a claims table comparable only with one of the same config
+        whole_config=config,
     log:
         "logs/claims.log",
     benchmark:

@@ -6,7 +6,7 @@ rule train:
     input:
         train="results/data/imdb/train.npz",
         test="results/data/imdb/test.npz",
-        folds="results/data/folds/{protocol}.npz",
+        folds="results/data/folds/{protocol}/folds.npz",
         code=code("overfit.jobs.train:train"),
     output:
         "results/metrics/{protocol}/{job}.parquet",

@@ -11,10 +11,14 @@ decides every face.
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from overfit.data import prepared
+from overfit.errors import DataError
 from overfit.files import atomic_path
 
 SIZE = 28
@@ -22,6 +26,9 @@ MINUTES = 720  # a 12-hour dial
 RADIUS = 12.5  # the dial ring's mean radius (pixels); a face's own is within ±0.3
 MINUTE_LENGTH = (0.68, 0.78)  # hand lengths as fractions of the radius
 HOUR_LENGTH = (0.40, 0.50)
+RULE = "prepare_clock"  # the rule that writes the faces: what a refusal tells the user to rerun
+# what a split of the faces file holds: each array's trailing shape (after the faces axis)
+ARRAYS = {"images": (SIZE, SIZE), "minutes": (), "centre": (2,), "minute_tip": (2,), "hour_tip": (2,)}
 
 
 def hand_angles(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,9 +91,30 @@ def prepare(out: str | Path, sizes: dict[str, int], seed: int) -> dict:
         arrays.update({f"{split}_{name}": value for name, value in faces.items()})
     with atomic_path(Path(out)) as partial, open(partial, "wb") as stream:
         np.savez_compressed(stream, **arrays)
-    return {split: int(n) for split, n in sizes.items()}
+    summary = {split: int(n) for split, n in sizes.items()}
+    prepared.write_manifest(Path(out).parent, [out], RULE, faces=summary, seed=seed)
+    return summary
 
 
 def load(path: str | Path, split: str) -> dict[str, np.ndarray]:
-    with np.load(path) as data:
-        return {name[len(split) + 1:]: data[name] for name in data.files if name.startswith(f"{split}_")}
+    """A split's faces (``generate``'s arrays), verified against the manifest and checked."""
+    prepared.verify(path, RULE)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            faces = {name: data[f"{split}_{name}"] for name in ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{path}: not a prepared set of clock faces with a {split} split ({type(exc).__name__}: "
+                        f"{exc}); {prepared.rebuild(RULE)}") from exc
+    n = len(faces["images"])
+    prepared.require(n > 0, path, f"it holds no {split} faces", RULE)
+    for name, shape in ARRAYS.items():
+        array = faces[name]
+        prepared.require(array.shape == (n, *shape) and array.dtype.kind in ("u" if name == "images" else "iuf"),
+                         path, f"its {split} {name} are {array.dtype} of shape {array.shape}, expected ({n}, "
+                         f"{', '.join(map(str, shape))}) numbers", RULE)
+    for name in ("centre", "minute_tip", "hour_tip"):  # where the hands point: what the clock's readings are scored by
+        prepared.require(bool(np.isfinite(faces[name]).all()), path, f"its {split} {name} are not all finite", RULE)
+    minutes = faces["minutes"]
+    prepared.require(minutes.dtype.kind in "iu" and int(minutes.min()) >= 0 and int(minutes.max()) < MINUTES, path,
+                     f"its {split} times are not whole minutes of a 12-hour dial (0 to {MINUTES - 1})", RULE)
+    return faces

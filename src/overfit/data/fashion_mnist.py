@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from overfit.data import prepared
 from overfit.errors import DataError
 from overfit.files import atomic_path
 
@@ -16,6 +19,8 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _UBYTE = 0x08
+RULE = "prepare_fashion_mnist"  # the rule that writes the prepared arrays: what a refusal tells the user to rerun
+SIDE, CLASSES = 28, 10
 
 
 def parse_idx(content: bytes, name: str = "IDX file") -> np.ndarray:
@@ -46,7 +51,7 @@ def read_gz(path: Path, expected_sha256: str | None) -> np.ndarray:
 
 def prepare(raw_dir, out_dir, content_sha256: dict[str, str]) -> dict:
     """Write ``{train,test}.npz`` (images uint8 N×28×28, labels uint8) from the four .gz files."""
-    summary = {}
+    summary, written = {}, []
     for split, (images_name, labels_name) in FILES.items():
         images = read_gz(Path(raw_dir) / f"{images_name}.gz", content_sha256.get(images_name))
         labels = read_gz(Path(raw_dir) / f"{labels_name}.gz", content_sha256.get(labels_name))
@@ -54,5 +59,29 @@ def prepare(raw_dir, out_dir, content_sha256: dict[str, str]) -> dict:
             raise DataError(f"Fashion-MNIST {split}: images {images.shape} do not match labels {labels.shape}")
         with atomic_path(Path(out_dir) / f"{split}.npz") as partial, open(partial, "wb") as stream:
             np.savez(stream, images=images, labels=labels)
+        written.append(Path(out_dir) / f"{split}.npz")
         summary[split] = {"images": int(len(images)), "classes": int(len(np.unique(labels)))}
+    prepared.write_manifest(out_dir, written, RULE, splits=summary)
     return summary
+
+
+def load(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 n × 28 × 28, labels 0–9) of a prepared split, verified against its manifest and checked."""
+    prepared.verify(path, RULE)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            images, labels = data["images"], data["labels"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{path}: not a prepared Fashion-MNIST split ({type(exc).__name__}: {exc}); "
+                        f"{prepared.rebuild(RULE)}") from exc
+    def require(condition, what):
+        prepared.require(condition, path, what, RULE)
+
+    require(images.dtype == np.uint8 and images.ndim == 3 and images.shape[1:] == (SIDE, SIDE),
+            f"its images are {images.dtype} of shape {images.shape}, not uint8 n × {SIDE} × {SIDE}")
+    require(labels.ndim == 1 and labels.dtype.kind in "iu" and len(labels) == len(images),
+            f"its labels ({labels.dtype}, shape {labels.shape}) are not one integer per image ({len(images)})")
+    require(len(images) > 0, "it holds no images")
+    require(int(labels.min()) >= 0 and int(labels.max()) < CLASSES, f"its labels run from {labels.min()} to "
+            f"{labels.max()}, outside the {CLASSES} classes (0 to {CLASSES - 1})")
+    return images, labels

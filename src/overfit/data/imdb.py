@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from overfit.data import prepared
 from overfit.errors import DataError
 from overfit.files import atomic_path
 
@@ -38,6 +39,7 @@ _MOVIE_ID = re.compile(r"/title/tt(\d+)")
 _MARKUP = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # A word is a run of letters or digits, keeping inner apostrophes ("don't", "director's").
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+RULE = "prepare_imdb"  # the rule that writes the prepared splits: what a refusal tells the user to rerun
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,11 @@ def prepare(archive, out_dir, expected_digest: str | None, encoding: Encoding, o
     tokens = [[tokenize(r.text) for r in split] for split in splits]
     vocabulary = build_vocabulary(tokens[0], encoding)  # training reviews only
     word_index = {word: index for index, word, _ in vocabulary}
-    manifest = {"reviews_sha256": digest, "encoding": encoding.__dict__, "order_seed": order_seed, "splits": {}}
+    summary = {}
     for name, split, split_tokens in zip(SPLITS, splits, tokens):
         ids = [encode(t, word_index, encoding) for t in split_tokens]
         save_split(out_dir / f"{name}.npz", split, ids, digest)
-        manifest["splits"][name] = {
+        summary[name] = {
             "reviews": len(split),
             "positive": int(sum(r.label for r in split)),
             "mean_unique_ids": float(np.mean([len(i) for i in ids])),
@@ -204,9 +206,11 @@ def prepare(archive, out_dir, expected_digest: str | None, encoding: Encoding, o
         lines = ["index\tword\ttraining_count", f"{encoding.start_char}\t<start>\t", f"{encoding.oov_char}\t<oov>\t"]
         lines += [f"{index}\t{word}\t{count}" for index, word, count in vocabulary]
         partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    manifest["vocabulary_size"] = len(vocabulary)
-    with atomic_path(out_dir / "manifest.json") as partial:
-        partial.write_text(json.dumps(manifest, indent=2) + "\n")
+    # last: the manifest's digests say that the three files above are complete (overfit.data.prepared)
+    manifest = prepared.write_manifest(
+        out_dir, [out_dir / f"{name}.npz" for name in SPLITS] + [out_dir / "vocabulary.tsv"], RULE,
+        reviews_sha256=digest, encoding=encoding.__dict__, order_seed=order_seed, splits=summary,
+        vocabulary_size=len(vocabulary))
     log.info("IMDB prepared: %s", json.dumps(manifest["splits"]))
     return manifest
 
@@ -246,18 +250,49 @@ class SparseReviews:
 
 
 def load_split(path: str | Path) -> SparseReviews:
-    """A prepared split; a file that is not one (overwritten, truncated) is refused with how to rebuild it."""
+    """A prepared split, verified against its manifest's digest and checked (word ids inside the vocabulary, rows
+    that agree); anything else is refused with the file named and how to rebuild it."""
+    manifest = prepared.verify(path, RULE)
     try:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             reviews = SparseReviews(
                 ids=data["ids"], offsets=data["offsets"], label=data["label"], rating=data["rating"],
                 review_id=data["review_id"], movie_id=data["movie_id"], reviews_sha256=str(data["reviews_sha256"]),
             )
     except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a prepared IMDB split ({type(exc).__name__}: {exc}); it was overwritten or cut "
-                        f"short. Delete it and run again: the data stage rebuilds it from the verified archive "
-                        f"(snakemake --forcerun prepare_imdb)") from exc
-    if len(reviews.offsets) != len(reviews.label) + 1 or reviews.offsets[-1] != len(reviews.ids):
-        raise DataError(f"{path}: its arrays do not agree ({len(reviews.label)} labels, {len(reviews.offsets)} offsets, "
-                        f"{len(reviews.ids)} ids); delete it and run again (snakemake --forcerun prepare_imdb)")
+                        f"short; {prepared.rebuild(RULE)}") from exc
+    _check_split(reviews, path, manifest)
     return reviews
+
+
+def _check_split(reviews: SparseReviews, path, manifest: dict) -> None:
+    """What the digest cannot vouch for: a split whose manifest was rewritten over it must still be one the engine
+    can read without reading outside its arrays (the compiled kernel indexes its table by word id)."""
+    def require(condition, what):
+        prepared.require(condition, path, what, RULE)
+
+    fields = {name: getattr(reviews, name) for name in ("ids", "offsets", "label", "rating", "review_id", "movie_id")}
+    for name, array in fields.items():
+        require(array.ndim == 1 and array.dtype.kind in "iu", f"its {name} are {array.dtype} of shape {array.shape}, "
+                f"not a row of integers")
+    n = len(reviews.label)
+    require(n > 0, "it holds no reviews")
+    for name in ("rating", "review_id", "movie_id"):
+        require(len(fields[name]) == n, f"{len(fields[name])} {name} values for {n} labels")
+    offsets = reviews.offsets
+    require(len(offsets) == n + 1 and offsets[0] == 0 and offsets[-1] == len(reviews.ids)
+            and bool(np.all(np.diff(offsets) >= 0)),
+            f"its arrays do not agree ({n} labels, {len(offsets)} offsets, {len(reviews.ids)} ids): the offsets must "
+            f"run from 0 to the number of ids, never decreasing, one more than the labels")
+    require(bool(np.isin(reviews.label, (0, 1)).all()), "its labels are not all 0 or 1")
+    num_words = manifest.get("encoding", {}).get("num_words")
+    require(isinstance(num_words, int), "its manifest records no vocabulary size (encoding.num_words)")
+    if len(reviews.ids):
+        low, high = int(reviews.ids.min()), int(reviews.ids.max())
+        require(low >= 0 and high < num_words, f"word ids run from {low} to {high}, outside the vocabulary of "
+                f"{num_words} words it was prepared with (0 to {num_words - 1})")
+    expected = manifest.get("splits", {}).get(Path(path).stem, {}).get("reviews")
+    require(expected in (None, n), f"it holds {n} reviews, its manifest says {expected}")
+    require(reviews.reviews_sha256 == manifest.get("reviews_sha256"),
+            "it was prepared from other reviews than its manifest names (reviews_sha256)")

@@ -19,6 +19,7 @@ import numpy as np
 
 from overfit.data.imdb import SparseReviews
 from overfit.engine.sparse import SparseBatch, transposed_structure
+from overfit.errors import DataError
 
 # Padded batch lengths are rounded up to this, so that a call compiles once
 # for all its models and epochs in practice (a batch of 512 reviews holds
@@ -38,14 +39,23 @@ class DeviceSplit:
     host_lengths: np.ndarray = field(default=None, repr=False)
 
     @classmethod
-    def from_reviews(cls, reviews: SparseReviews, dense_dim: int | None = None) -> "DeviceSplit":
+    def from_reviews(cls, reviews: SparseReviews, vocabulary: int, dense: bool = False) -> "DeviceSplit":
+        """The split on the device, for a first layer of ``vocabulary`` rows (``dense``: with its multi-hot matrix).
+
+        Every word id must be a row of that layer: the compiled kernel would refuse the batch (csr_kernel.cc), XLA's
+        CSR kernel would clip the id and train on another word's weights. Refused here first, once per job.
+        """
+        if len(reviews.ids) and not 0 <= int(reviews.ids.min()) <= int(reviews.ids.max()) < vocabulary:
+            raise DataError(f"word ids from {int(reviews.ids.min())} to {int(reviews.ids.max())} do not fit a first "
+                            f"layer of {vocabulary} words: the data was prepared with another vocabulary size than "
+                            f"the model's (data.imdb.num_words); rebuild it (snakemake --forcerun prepare_imdb)")
         lengths = np.diff(reviews.offsets).astype(np.int32)
         return cls(
             ids=jnp.asarray(reviews.ids.astype(np.int32)),
             offsets=jnp.asarray(reviews.offsets[:-1].astype(np.int32)),
             lengths=jnp.asarray(lengths),
             labels=jnp.asarray(reviews.label.astype(np.float32)),
-            dense=None if dense_dim is None else jnp.asarray(reviews.dense(dense_dim)),
+            dense=jnp.asarray(reviews.dense(vocabulary)) if dense else None,
             host_lengths=lengths,
         )
 

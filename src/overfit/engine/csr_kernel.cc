@@ -20,10 +20,18 @@
 // the order of the transposed structure Eigen would read), and adding a
 // float times the value 1 is exact. The blocks are spread over XLA's CPU
 // thread pool; no two threads write the same element.
+//
+// Never outside the arrays: before any block is read or written, each call
+// checks that every row's slice lies inside the ids and every id is a row of
+// the table (one pass over the batch's ids, a few microseconds). A batch that
+// fails is an OUT_OF_RANGE error in Python, naming what is wrong. The loaders
+// already refuse such data (overfit.data.prepared); this makes the kernel
+// safe whatever calls it.
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -127,6 +135,32 @@ void scatter_block(const int32_t* begins, const int32_t* ends, const int32_t* id
   }
 }
 
+// Every row's slice [begins[r], ends[r]) inside the `count` ids, and every id in it a row of a table of
+// `vocabulary` rows. Negative ids wrap to large unsigned values, so one unsigned maximum covers both bounds.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+bool inside(const int32_t* begins, const int32_t* ends, const int32_t* ids, int64_t rows, int64_t count,
+            int64_t vocabulary) {
+#ifdef OVERFIT_UNCHECKED_BASELINE  // only benchmarks/kernel_check.py defines it: the check's cost, measured
+  return true;
+#endif
+  uint32_t largest = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t b = begins[r], e = ends[r];
+    if (b < 0 || e < b || e > count) return false;
+    for (int32_t k = b; k < e; ++k) largest = std::max(largest, static_cast<uint32_t>(ids[k]));
+  }
+  return static_cast<int64_t>(largest) < vocabulary;
+}
+
+ffi::Future refused(const char* call) {
+  ffi::Promise failed;
+  failed.SetError(ffi::Error(ffi::ErrorCode::kOutOfRange,
+                             std::string(call) + ": a row's word ids run outside the ids array, or a word id is not a "
+                             "row of the first layer's kernel (negative, or not below its vocabulary); refused "
+                             "before reading or writing anything"));
+  return ffi::Future(failed);
+}
+
 // A partial block: the same code through buffers padded to the block's width. Its columns are summed in the
 // same order as any other.
 struct Partial {
@@ -186,6 +220,11 @@ ffi::Future over_blocks(ffi::ThreadPool& pool, int64_t count, int64_t vocabulary
 
 int64_t blocks_of(int64_t width) { return (width + kBlock - 1) / kBlock; }
 
+// One slice per row of the product.
+bool shapes_agree(const Ids& begins, const Ids& ends, int64_t rows) {
+  return begins.element_count() == static_cast<size_t>(rows) && ends.element_count() == static_cast<size_t>(rows);
+}
+
 // The kernel row-major (vocabulary, width): each block packed, then read.
 ffi::Future Gather(Ids ids, Ids begins, Ids ends, Matrix dense, MatrixResult out, ffi::ThreadPool pool) {
   const int32_t* rb = begins.typed_data();
@@ -194,6 +233,9 @@ ffi::Future Gather(Ids ids, Ids begins, Ids ends, Matrix dense, MatrixResult out
   const float* d = dense.typed_data();
   float* o = out->typed_data();
   const int64_t rows = out->dimensions()[0], vocabulary = dense.dimensions()[0], width = dense.dimensions()[1];
+  if (!shapes_agree(begins, ends, rows) || out->dimensions()[1] != width ||
+      !inside(rb, re, ix, rows, ids.element_count(), vocabulary))
+    return refused("overfit_csr_gather");
   return over_blocks(pool, blocks_of(width), vocabulary, true, [=](int64_t b, float* block) {
     const int64_t c0 = b * kBlock;
     if (c0 + kBlock > width) return gather_partial(rb, re, ix, d, o, block, rows, vocabulary, width, c0);
@@ -210,6 +252,9 @@ ffi::Future Scatter(Ids ids, Ids begins, Ids ends, Matrix cot, MatrixResult grad
   const float* s = cot.typed_data();
   float* g = grad->typed_data();
   const int64_t rows = cot.dimensions()[0], vocabulary = grad->dimensions()[0], width = cot.dimensions()[1];
+  if (!shapes_agree(begins, ends, rows) || grad->dimensions()[1] != width ||
+      !inside(rb, re, ix, rows, ids.element_count(), vocabulary))
+    return refused("overfit_csr_scatter");
   return over_blocks(pool, blocks_of(width), vocabulary, true, [=](int64_t b, float* block) {
     const int64_t c0 = b * kBlock;
     if (c0 + kBlock > width) return scatter_partial(rb, re, ix, s, g, block, rows, vocabulary, width, c0);
@@ -226,6 +271,9 @@ ffi::Future GatherBlocks(Ids ids, Ids begins, Ids ends, Blocks blocks, MatrixRes
   const float* d = blocks.typed_data();
   float* o = out->typed_data();
   const int64_t rows = out->dimensions()[0], count = blocks.dimensions()[0], vocabulary = blocks.dimensions()[1];
+  if (!shapes_agree(begins, ends, rows) || out->dimensions()[1] != count * kBlock ||
+      !inside(rb, re, ix, rows, ids.element_count(), vocabulary))
+    return refused("overfit_csr_gather_blocks");
   return over_blocks(pool, count, vocabulary, false, [=](int64_t b, float*) {
     gather_block(rb, re, ix, d + b * vocabulary * kBlock, o, rows, count * kBlock, b * kBlock);
   });
@@ -238,6 +286,9 @@ ffi::Future ScatterBlocks(Ids ids, Ids begins, Ids ends, Matrix cot, BlocksResul
   const float* s = cot.typed_data();
   float* g = grad->typed_data();
   const int64_t rows = cot.dimensions()[0], count = grad->dimensions()[0], vocabulary = grad->dimensions()[1];
+  if (!shapes_agree(begins, ends, rows) || cot.dimensions()[1] != count * kBlock ||
+      !inside(rb, re, ix, rows, ids.element_count(), vocabulary))
+    return refused("overfit_csr_scatter_blocks");
   return over_blocks(pool, count, vocabulary, false, [=](int64_t b, float*) {
     scatter_block(rb, re, ix, s, g + b * vocabulary * kBlock, rows, vocabulary, count * kBlock, b * kBlock);
   });

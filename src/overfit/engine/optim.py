@@ -91,10 +91,17 @@ def with_weight_decay(optimizer: optax.GradientTransformation, step_decay: float
     return optax.chain(optimizer, optax.add_decayed_weights(-step_decay, mask=hidden_kernels))
 
 
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+
+
 def keras_optimizer(name: str, learning_rate: float, edition: int) -> optax.GradientTransformation:
-    """The optimizer a config names: "rmsprop" (the edition's Keras) or "adam" (Keras' defaults but the rate)."""
+    """The optimizer a config names: "rmsprop" (the edition's Keras), "adam" (Keras' defaults but the rate) or
+    "sgd" (Keras' SGD without momentum, ``w -= learning_rate × gradient``: where an L2 penalty and weight decay are
+    one update, as the book's "also called weight decay" means)."""
     if name == "rmsprop":
         return rmsprop_for_edition(edition, learning_rate)
     if name == "adam":
         return keras_adam(learning_rate)
-    raise ValueError(f"no optimizer {name!r}: use rmsprop or adam")
+    if name == "sgd":
+        return optax.sgd(learning_rate)
+    raise ValueError(f"no optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")

@@ -32,7 +32,7 @@ from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense
     shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
 from overfit.engine.model import ModelSpec
-from overfit.engine.optim import rmsprop_for_edition, with_weight_decay
+from overfit.engine.optim import keras_optimizer, with_weight_decay
 from overfit.engine.progress import Progress
 from overfit.engine.sparse import SparseBatch
 from overfit.protocols import Fold, shuffled_labels
@@ -51,6 +51,7 @@ class TrainingSpec:
     learning_rate: float = 1e-3
     clipped_loss: bool = True  # Keras' clipped binary cross-entropy; False = exact from logits
     weight_decay: float = 0.0  # decoupled decay of the hidden kernels (optim.with_weight_decay); 0 = the book's
+    optimizer: str = "rmsprop"  # the book's; "sgd" where L2 and weight decay are the same update (optim.OPTIMIZERS)
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
     sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": native (csr where it cannot be built)
@@ -100,7 +101,7 @@ class Trainer:
         if len({spec.input_dim for spec in self.specs}) != 1:
             raise ValueError("a stack's models must read the same input")
         self.training = training
-        self.optimizer = with_weight_decay(rmsprop_for_edition(training.edition, training.learning_rate),
+        self.optimizer = with_weight_decay(keras_optimizer(training.optimizer, training.learning_rate, training.edition),
                                            training.learning_rate * training.weight_decay)
         self.groups = stack.groups_of(self.specs)
         # the groups list their models by architecture; this puts the models back in the stack's order
@@ -228,9 +229,8 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
     """
     trainer = trainer or Trainer(specs, training)
     names = names or tuple(f"model {i + 1}" for i in range(len(specs)))
-    dense_dim = specs[0].input_dim if training.input_mode == "dense" else None
     tested = any(run.evaluate_test for run in runs)
-    device = {name: DeviceSplit.from_reviews(splits[name], dense_dim)
+    device = {name: DeviceSplit.from_reviews(splits[name], specs[0].input_dim, dense=training.input_mode == "dense")
               for name in {"train", *(run.fold.validation_split for run in runs), *(["test"] if tested else [])}}
     epoch_batches = [shuffled_epochs(run.fold.train_rows, run.shuffle_seed, training.epochs, training.batch_size) for run in runs]
     eval_chunks = [batched_rows(np.asarray(run.fold.validation_rows, np.int32), training.eval_batch_size) for run in runs]

@@ -50,7 +50,7 @@ def folds(job) -> None:
     train, test = imdb.load_split(job.input.train), imdb.load_split(job.input.test)
     folds = protocol_folds(job.params.config, job.wildcards.protocol, len(train), len(test), train.movie_id,
                            train.label)
-    save_folds(folds, job.output[0])
+    save_folds(folds, job.output.folds)
     log.info("%s: %d folds, %s training and %s validation rows each", job.wildcards.protocol, len(folds),
              sorted({len(f.train_rows) for f in folds}), sorted({len(f.validation_rows) for f in folds}))
 
@@ -76,5 +76,5 @@ def prepare_clock(job) -> None:
     from overfit.data import clock
 
     settings = job.params.config["clock"]
-    summary = clock.prepare(job.output[0], settings["faces"], job.params.config["seed"])
+    summary = clock.prepare(job.output.faces, settings["faces"], job.params.config["seed"])
     log.info("clock faces: %s", summary)

@@ -67,7 +67,7 @@ def protocol(job) -> None:
     train, rows = _task(job)
     table, folds = tasks.protocol(job.wildcards.task, rows, train.movie_id[rows], config["recipe"]["holdout_from"],
                                   config["recipe"]["folds"], config["seed"])
-    save_folds(folds, job.output.folds)
+    save_folds(folds, job.output.folds, rule="recipe_protocol")
     _write(table, job.output.table, "2. the evaluation protocol")
 
 
@@ -83,8 +83,9 @@ def baselines(job) -> None:
 
     config = job.params.config
     train = imdb.load_split(job.input.train)
-    scores = baseline_models.baselines(job.wildcards.task, train, load_folds(job.input.folds),
-                                       config["data"]["imdb"]["num_words"], config["seed"])
+    folds = load_folds(job.input.folds, {"train": len(train)}, rule="recipe_protocol")
+    scores = baseline_models.baselines(job.wildcards.task, train, folds, config["data"]["imdb"]["num_words"],
+                                       config["seed"])
     table = best_baseline(scores, primary_metric(_read(job.input.problem)))
     _write(table, job.output[0], "3. the baselines")
 
@@ -94,10 +95,10 @@ def _trained(job, entries: dict, epochs: int):
     from overfit.protocols import load_folds
     from overfit.recipe.training import train
 
-    folds = load_folds(job.input.folds)
+    split = imdb.load_split(job.input.train)
+    folds = load_folds(job.input.folds, {"train": len(split)}, rule="recipe_protocol")
     log.info("%d candidates (%s) on %d folds, %d epochs", len(entries), ", ".join(entries), len(folds), epochs)
-    curves = train(job.params.config, job.wildcards.task, entries, folds, {"train": imdb.load_split(job.input.train)},
-                   epochs)
+    curves = train(job.params.config, job.wildcards.task, entries, folds, {"train": split}, epochs)
     _curves(curves, job.output.curves)
     return curves, folds
 
@@ -206,17 +207,15 @@ def collect(job) -> None:
 
 def last_layer(job) -> None:
     """The book's table of last-layer activations and losses, run: each problem type, recommended against wrong."""
-    import numpy as np
     import pandas as pd
 
-    from overfit.data import imdb
+    from overfit.data import fashion_mnist, imdb
     from overfit.recipe import last_layer as lastlayer
 
     config = job.params.config
     settings = config["recipe"]["last_layer"]
     reviews = imdb.load_split(job.input.imdb)
-    with np.load(job.input.fashion_mnist) as data:
-        images = {"images": data["images"], "labels": data["labels"]}
+    images = dict(zip(("images", "labels"), fashion_mnist.load(job.input.fashion_mnist)))
     tables = []
     for kind in lastlayer.PROBLEMS:  # not "problem": a name of this module counts as a helper (overfit.imports)
         data = lastlayer.problem_data(kind, reviews, images, settings["validation_size"],

@@ -23,18 +23,36 @@ def collect(job) -> None:
 
 
 def claims(job) -> None:
+    """The chapter's claims with their verdicts, and what produced them (config and code digests, so that two
+    tables compare only like with like); where a seed-1 table of the same code and config is given, its verdicts
+    beside them."""
+    import json
+
     import pandas as pd
 
     from overfit.files import atomic_path
-    from overfit.report.claims import compute_claims
+    from overfit.report import provenance
+    from overfit.report.claims import compute_claims, seed_check
 
     studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock")
                if getattr(job.input, name, None)}
     table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
                            job.params.chapter, **studies)
-    with atomic_path(job.output[0]) as partial:
+    made_of = {"config": provenance.config_digests(job.params.whole_config), "code": provenance.code_digests()}
+    table["config_hash"], table["code_hash"] = (provenance.fingerprint(made_of[k]) for k in ("config", "code"))
+    table["seed"] = job.params.whole_config["seed"]
+    table["seed_1_verdict"] = ""
+    if getattr(job.input, "seed_1", None):
+        other = pd.read_csv(job.input.seed_1[0])
+        made_of_other = json.loads(Path(job.input.seed_1[0]).with_name(provenance.PROVENANCE).read_text())
+        table["seed_1_verdict"], note = seed_check(table, other, made_of, made_of_other)
+        log.info("seed 1 (%s): %s", job.input.seed_1[0], note)
+    with atomic_path(job.output.provenance) as partial:
+        partial.write_text(json.dumps(made_of, indent=1) + "\n")
+    with atomic_path(job.output.table) as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
-    log.info("claims:\n%s", table[["id", "protocol", "value", "low", "high", "verdict"]].to_string(index=False))
+    log.info("claims:\n%s", table[["id", "protocol", "value", "low", "high", "verdict", "verdict_adjusted"]]
+             .to_string(index=False))
 
 
 def movie_leak(job) -> None:
@@ -97,18 +115,18 @@ def tuning_leak(job) -> None:
 
 
 def report(job) -> None:
-    import json
-
     import pandas as pd
     import yaml
 
+    from overfit.data import imdb, prepared
     from overfit.files import atomic_path
     from overfit.report import html, provenance
     from overfit.report.catalog import FigureSpec
     from overfit.report.tables import run_counts, seed_runs
 
     specs = [FigureSpec(**spec) for spec in job.params.figures]
-    manifest = json.loads(Path(job.input.manifest).read_text())
+    # the data the report names: the manifest beside the splits (refused, with how to rebuild it, if unreadable)
+    manifest = prepared.read_manifest(Path(job.input.manifest).with_name("train.npz"), imdb.RULE)
     metrics = pd.read_parquet(job.input.metrics)
     page = html.page(
         claims=pd.read_csv(job.input.claims),

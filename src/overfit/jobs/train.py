@@ -36,8 +36,8 @@ def train(job) -> None:
     specs = [experiments.experiment(config, name, protocol=protocol) for name in names]
     # a stack's experiments share their data settings (overfit.grid.training_jobs): subset size, label noise
     data = config["experiments"][names[0]]
-    runs = experiments.protocol_runs(config, protocol, load_folds(job.input.folds), data.get("train_size"),
-                                     data.get("label_noise", 0.0))
+    folds = load_folds(job.input.folds, {split: len(reviews) for split, reviews in splits.items()})
+    runs = experiments.protocol_runs(config, protocol, folds, data.get("train_size"), data.get("label_noise", 0.0))
     log.info("%s: %s, %d of its %d models, each %s, %d epochs", protocol, ", ".join(names), len(job.params.runs),
              len(runs), "stacked (one shared step)" if len(names) > 1 else f"{specs[0].model.hidden}",
              specs[0].training.epochs)

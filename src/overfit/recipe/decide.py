@@ -154,7 +154,7 @@ def final(task: str, curves: pd.DataFrame, names: dict[str, str], primary: str,
     for name, description in names.items():
         mine = test.loc[name]
         mine = mine.xs(mine.index.get_level_values("epoch").max(), level="epoch")
-        per_seed[name] = mine[primary].to_numpy()
+        per_seed[name] = mine[primary].droplevel([n for n in mine.index.names if n != "seed"])
         interval = stats.t_interval(mine[primary])
         rows.append({"task": task, "step": "final", "candidate": name, "settings": description,
                      "seeds": len(mine), "loss": float(mine["loss"].mean()),
@@ -162,7 +162,8 @@ def final(task: str, curves: pd.DataFrame, names: dict[str, str], primary: str,
                      "interval": interval.method})
     table = pd.concat([pd.DataFrame(rows), baselines], ignore_index=True) if baselines is not None else pd.DataFrame(rows)
     tuned, book = list(names)
-    gap = stats.difference_interval(per_seed[tuned], per_seed[book])
+    # the two share their seeds (each seed's batch order): paired, a t over the seeds' differences
+    gap = stats.t_interval((per_seed[tuned] - per_seed[book]).dropna(), bounds=(-1.0, 1.0))
     best = ""
     if baselines is not None and len(baselines):
         top = baselines.loc[baselines[primary].idxmax()]
@@ -171,5 +172,5 @@ def final(task: str, curves: pd.DataFrame, names: dict[str, str], primary: str,
     table["reason"] = np.where(
         table.chosen, f"evaluated once on the test set: {primary} {table[primary][0]:.4f} against the book's "
                       f"{table[primary][1]:.4f}, a difference of {gap.value:+.4f} [{gap.low:+.4f}, {gap.high:+.4f}] "
-                      f"(Welch t over the seeds of each){best}", "")
+                      f"(paired by seed: {gap.method}){best}", "")
     return table

@@ -60,7 +60,7 @@ class Reviews:
     """Reviews as the engine reads them: multi-hot rows never built, the first layer a sum of kernel rows."""
 
     def __init__(self, reviews: SparseReviews, num_words: int, batch_size: int):
-        split = DeviceSplit.from_reviews(reviews)
+        split = DeviceSplit.from_reviews(reviews, num_words)
         self.arrays, self.width, self.rows = split.arrays(), num_words, len(reviews)
         # room for the longest batch any shuffle can draw: one compiled step
         self.slots = round_up(np.sort(split.host_lengths)[-batch_size:].sum())

@@ -7,6 +7,7 @@ experiment names written here, so a renamed experiment keeps its figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from overfit.chapter import TUNING_ROLES, by_capacity
 from overfit.grid import protocol_experiments
@@ -29,6 +30,35 @@ class FigureSpec:
     x: str = ""
     hue: str = ""
     panels: tuple[tuple[str, str], ...] = ()  # sweep: (column of results/sweeps.csv, its title) per panel
+    # the legend's label of each image study's arm, or of each value of a sweep's hue, from the config (written())
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+def written(value) -> str:
+    """A config value as the config writes it: an integer as one, a float as the shortest decimal that reads back as
+    the same number, never in exponent form (0.01, 1.0, 0.001, 0.00001), a list as YAML's flow list."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text or not text.lstrip("-").isdigit() else text + ".0"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(written(v) for v in value) + "]"
+    return str(value)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def arm_labels(arms: dict) -> tuple[tuple[str, str], ...]:
+    """The legend's name of each arm of an image study: where every arm sets the same one setting to a number (the
+    learning-rate study), that setting and number as the config writes them ("learning rate 0.01", not the arm's
+    name "rate 0 01"); else the arm's name."""
+    keys = {tuple(settings) for settings in arms.values()}
+    if len(keys) == 1 and len(key := next(iter(keys))) == 1 and all(_number(s[key[0]]) for s in arms.values()):
+        return tuple((arm, f"{key[0].replace('_', ' ')} {written(s[key[0]])}") for arm, s in arms.items())
+    return tuple((arm, arm.replace("_", " ")) for arm in arms)
 
 
 BOOK = "1. The book's figures"
@@ -66,7 +96,7 @@ IMAGE_FIGURES = {
     "shuffled_labels": ("Shuffled labels: memorizing (2nd ed., listing 5.2)", (("train", "acc"), ("validation", "acc")),
                         "Every label shuffled: training accuracy (on the shuffled labels) climbs while validation "
                         "accuracy stays at chance (0.1); thin: each seed, thick: the mean."),
-    "learning_rate": ("RMSprop at learning rates 1.0 and 1e-2 (2nd ed., listings 5.7-5.8)",
+    "learning_rate": ("RMSprop at learning rates 1.0 and 0.01 (2nd ed., listings 5.7-5.8)",
                       (("train", "acc"), ("validation", "acc")),
                       "Training and validation accuracy of the same model at two learning rates; thin: each seed, "
                       "thick: the mean."),
@@ -192,11 +222,11 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
             "last_layer", RECIPE, "The last-layer table, run: recommended against wrong pairings", "last_layer", "", (),
             "validation", "loss", "Each problem type's measure on held-out training rows (mean over seeds, dots: each "
             "seed) with the book's recommended last-layer activation and loss, and with a common wrong pairing."))
-    for study in config.get("images", {}).get("studies", {}):
+    for study, settings in config.get("images", {}).get("studies", {}).items():
         title, _, caption = IMAGE_FIGURES.get(study, (study.replace("_", " ").capitalize(), (), "Each arm; thin: each "
                                                       "seed, thick: the mean."))
         specs.append(FigureSpec(f"images_{study}", PREPARATION, title, "images", "", (), "validation", "acc", caption,
-                                x=study))
+                                x=study, labels=arm_labels(settings.get("arms", {}))))
     if config.get("clock"):
         specs.append(FigureSpec(
             "clock", PREPARATION, "The clock: reading error against training faces and compute (4.3.2)", "clock", "",
@@ -223,10 +253,12 @@ def sweep_specs(config: dict) -> list[FigureSpec]:
         else:
             x, hue = axes[0], next((a for a in axes[1:] if a != "experiment"), "")
         protocol = sweep["protocol"]
+        hue_values = dict.fromkeys(v for grid in grids for v in grid.get(hue, []) if _number(v))
         runs = "its first repeat" if sweep.get("repeats") else "all its repeats"
         specs.append(FigureSpec(
             f"sweep_{name}", SWEEPS, SWEEP_TITLES.get(name, name.replace("_", " ").capitalize()), "sweep", protocol,
-            tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue, panels=panels, caption=
+            tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue, panels=panels,
+            labels=tuple((written(v), f"{hue} {written(v)}") for v in hue_values), caption=
             f"Sweep {name} under {protocol} ({runs}), against {x.replace('_', ' ')}: " + (
                 "the last epoch's training accuracy (on the labels it was given, shuffled ones included) and validation "
                 "accuracy (true labels), and the first epoch of training accuracy ≥ 0.95 (one past the last: never)"

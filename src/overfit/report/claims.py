@@ -8,6 +8,13 @@ overfit.experiments), trends are a per-run rank correlation with the number
 of parameters. The mean over runs is the value; its interval is the one that
 fits how the runs were drawn (overfit.stats); the verdict says where the
 interval lies against the thresholds the row gives the book's words.
+
+Besides holds / does not hold / unclear, a row can be *vacuous* (its
+``requires`` guard did not hold: the sentence is empty without it) or *not
+testable here* (chapter.yaml's ``not_testable``: the design cannot answer
+the sentence; the statistic is still shown). Every row with a test gets the
+p-value of its verdict's direction, and the family of all rows a verdict
+after Holm's adjustment beside the raw one (``verdict_adjusted``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from overfit.report.sweeps import ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
-CENSORED_NOTE = "never below 0.01: counted as one epoch past the last"
+CENSORED_NOTE = "never below 0.01: counted as one epoch past their last"
 
 
 # --- statistics: (runs × epochs curves of one experiment) -> one value per run -------------------------------
@@ -57,10 +64,16 @@ def jitter(table: pd.DataFrame) -> pd.Series:
 
 
 def first_epoch_below_0_01(table: pd.DataFrame) -> pd.Series:
-    """The first epoch whose value is below 0.01; a run that never gets there counts as one past the last epoch."""
+    """The first epoch whose value is below 0.01; a run that never gets there counts as one past its own last
+    epoch (censored: a run of 10 epochs is not counted at 21)."""
     below = table.lt(0.01)
-    last = table.columns[-1]
-    return pd.Series(np.where(below.any(axis=1), below.idxmax(axis=1), last + 1), index=table.index, dtype=float)
+    return pd.Series(np.where(below.any(axis=1), below.idxmax(axis=1), last_epochs(table) + 1), index=table.index,
+                     dtype=float)
+
+
+def last_epochs(table: pd.DataFrame) -> np.ndarray:
+    """Each run's own last epoch: its last column with a value."""
+    return table.columns.to_numpy()[table.notna().to_numpy().cumsum(axis=1).argmax(axis=1)]
 
 
 def value_at_epoch_3(table: pd.DataFrame) -> pd.Series:
@@ -90,6 +103,49 @@ STATISTICS = {
     "value_at_epoch_3": (of_curve(value_at_epoch_3), "value at epoch 3"),
     "gap_at_last_epoch": (gap_at_last_epoch, "validation − training value at the last epoch"),
 }
+EPOCH_STATISTICS = ("best_epoch", "first_epoch_below_0_01")
+NONNEGATIVE = ("rise_after_best", "slope_after_best", "jitter", "absolute_error", "mean_error")
+CORRELATION = (-1.0, 1.0)
+
+
+def bounds(statistic: str, metric: str, epochs: int, difference: bool = False) -> tuple[float, float]:
+    """Where a row's per-run statistic cannot go (its interval does not cross them, overfit.stats.t_interval):
+    an accuracy in [0, 1], a loss or a rise at least 0, an epoch in [1, the last + 1]; a difference of two,
+    between their extremes' differences."""
+    if statistic in EPOCH_STATISTICS:
+        lo, hi = 1.0, epochs + 1.0
+    elif statistic in NONNEGATIVE or (statistic.endswith("value") or statistic == "value_at_epoch_3") and metric != "acc":
+        lo, hi = 0.0, np.inf
+    elif metric == "acc" or statistic in ("test_acc",):
+        lo, hi = 0.0, 1.0
+    elif statistic == "test_loss":
+        lo, hi = 0.0, np.inf
+    else:
+        return stats.NO_BOUNDS
+    return (lo - hi, hi - lo) if difference else (lo, hi)
+
+
+def interval(values, statistic_bounds: tuple[float, float], **options) -> stats.Interval:
+    """The row's interval: on the logit scale for an accuracy or a correlation (a fraction, bounded on both
+    sides), cut at the bounds for the others (overfit.stats.t_interval says why)."""
+    fraction = statistic_bounds in ((0.0, 1.0), (-1.0, 1.0))
+    return stats.t_interval(values, bounds=statistic_bounds, transform=fraction, **options)
+
+
+def noise_floor(curves: list[pd.DataFrame], draws: int = 4000, seed: int = 0) -> float:
+    """The 95th percentile of the mean rise after the minimum over these runs if none of them rose at all.
+
+    ``rise_after_best`` (last − lowest value) is positive on pure noise: the last epoch of a flat noisy curve is
+    above its lowest. Each run's null is a flat curve over its epochs with its own epoch-to-epoch noise (its
+    ``jitter``, which a smooth trend does not inflate); the mean over the runs is drawn ``draws`` times. A claim
+    about a rise is judged against at least this level (chapter.yaml: ``noise_floor: true``)."""
+    rng = np.random.default_rng(seed)
+    rises = []
+    for table in curves:
+        sigma = stats.jitter(table.to_numpy())
+        noise = rng.standard_normal((draws, len(sigma), table.shape[1])) * sigma[None, :, None]
+        rises.append(noise[:, :, -1] - noise.min(axis=2))
+    return float(np.quantile(np.concatenate(rises, axis=1).mean(axis=1), 0.95))
 
 
 @dataclass
@@ -112,6 +168,11 @@ class Result:
     words: str = ""
     book_value: float = float("nan")
     verdict: str = stats.NOT_RUN
+    p_value: float = float("nan")  # two-sided, of the verdict's direction (stats.judged)
+    verdict_adjusted: str = stats.NOT_RUN  # after Holm's adjustment over every row of the table
+    reason: str = ""  # why a row is vacuous or not testable here
+    post_hoc: bool = False  # its threshold or design was set or changed after its results were seen
+    history: str = ""
     detail: str = ""
 
 
@@ -147,6 +208,9 @@ class Context:
         key = (experiment, protocol, split, metric)
         if key not in self._curves:
             self._curves[key] = curves(self.metrics, experiment, protocol, split, metric)
+        if self._curves[key].empty:
+            raise NotRun(f"no run to compute it from: all {self.runs(experiment, protocol)} runs diverged, or none "
+                         f"recorded the {split} {metric} of {experiment} under {protocol}")
         return self._curves[key]
 
     def runs(self, experiment: str, protocol: str) -> int:
@@ -159,8 +223,11 @@ class Context:
         """n_validation / n_training of the protocol's folds (None: runs on one split, independent)."""
         if not self.folded(protocol):
             return None
-        # of the folds as the protocol draws them: a sweep's smaller training subsets are not its folds
+        # of the folds as the protocol draws them: a sweep's smaller training subsets are not its folds (unless a
+        # sweep's points are all the protocol trained)
         written = self.metrics[self.metrics.experiment.isin(list(self.config["experiments"]))]
+        if not (written.protocol == protocol).any():
+            written = self.metrics
         return validation_train_ratio(written, protocol)
 
     def steps_per_epoch(self, protocol: str, experiment: str) -> float:
@@ -177,13 +244,12 @@ def _per_run(ctx: Context, statistic: str, experiment: str, protocol: str, split
     return STATISTICS[statistic][0](lambda s: ctx.curves(experiment, protocol, s, metric), split)
 
 
-def _censored(values: dict[str, pd.Series], row: dict, ctx: Context) -> str:
-    """For a first-epoch statistic: how many runs never got there (counted one epoch past the last)."""
+def _censored(curves: dict[str, pd.DataFrame], row: dict) -> str:
+    """For a first-epoch statistic: how many runs never got there (counted one epoch past their own last)."""
     if row["statistic"] != "first_epoch_below_0_01":
         return ""
-    last = ctx.metrics.epoch.max()
-    counts = {name: int((v > last).sum()) for name, v in values.items()}
-    return "".join(f"; {name}: {n} of {len(values[name])} runs {CENSORED_NOTE}" for name, n in counts.items() if n)
+    counts = {name: (int((~table.lt(0.01).any(axis=1)).sum()), len(table)) for name, table in curves.items()}
+    return "".join(f"; {name}: {n} of {total} runs {CENSORED_NOTE}" for name, (n, total) in counts.items() if n)
 
 
 def _book_value(ctx: Context, row: dict, protocol_role: str, split: str, metric: str) -> float:
@@ -217,7 +283,7 @@ def _book_value(ctx: Context, row: dict, protocol_role: str, split: str, metric:
 
 
 def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
-    result = Result(row["id"], row["section"], row["sentence"], claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    result = _result(row)
     split, metric = row.get("split", "validation"), row.get("metric", "loss")
     what = f"{STATISTICS[row['statistic']][1]} of the {split} {metric}"
     try:
@@ -232,8 +298,8 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
             result.statistic = f"{what}: {b} − {a}, paired by run"
             total = max(ctx.runs(a, protocol), ctx.runs(b, protocol))
             result.detail = f"means: {a} {values_a.mean():.4g}, {b} {values_b.mean():.4g}"
-            result.detail += _censored({a: values_a, b: values_b}, row, ctx)
-            reference = a
+            result.detail += _censored({n: ctx.curves(n, protocol, split, metric) for n in (a, b)}, row)
+            reference, floor_of = a, (a, b)
         elif "trend" in row:
             names = ctx.experiments(row["trend"])
             missing = [n for n in names if n not in ctx.present.get(protocol, set())]
@@ -247,44 +313,65 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
             # a sweep's points train fewer runs than the experiments it includes: count the runs all have
             total = (min if row["trend"] in chapter_roles.SWEEP_ROLES else max)(ctx.runs(n, protocol) for n in names)
             result.detail = "means: " + ", ".join(f"{n} {table[n].mean():.4g}" for n in names)
-            reference = names[0]
+            reference, floor_of = names[0], tuple(names)
         else:
             (name,) = (ctx.experiments(r)[0] for r in row["of"])
             per_run = _per_run(ctx, row["statistic"], name, protocol, split, metric)
             result.statistic = f"{what} of {name}"
             total = ctx.runs(name, protocol)
-            reference = name
-            result.detail = _censored({name: per_run}, row, ctx).removeprefix("; ")
+            reference, floor_of = name, (name,)
+            result.detail = _censored({name: ctx.curves(name, protocol, split, metric)}, row).removeprefix("; ")
+        claimed = _claimed(row, result, [ctx.curves(n, protocol, split, metric) for n in floor_of])
     except NotRun as reason:
         result.detail = str(reason)
         return result
     per_run = per_run.dropna()
-    interval = stats.t_interval(per_run, validation_train_ratio=ctx.validation_train_ratio(protocol))
-    result.value, result.low, result.high = interval.value, interval.low, interval.high
-    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
-    result.dropped = total - interval.n
+    epochs = int(ctx.curves(reference, protocol, split, metric).columns.max())
+    statistic_bounds = (CORRELATION if "trend" in row
+                        else bounds(row["statistic"], metric, epochs, difference="compare" in row))
+    found = interval(per_run, statistic_bounds, validation_train_ratio=ctx.validation_train_ratio(protocol),
+                     ranking_points=len(floor_of) if "trend" in row else None)
+    result.dropped = total - found.n
     result.steps_per_epoch = ctx.steps_per_epoch(protocol, reference)
     result.book_value = _book_value(ctx, row, protocol_role, split, metric)
-    result.verdict = stats.verdict(interval, row["claimed"]) if interval.n else stats.NOT_RUN
-    if not interval.n:
+    _judged(result, found, claimed)
+    if not found.n:
         result.detail = f"no run to compute it from: all {total} runs diverged or the statistic is undefined for them"
     elif result.dropped:
         result.detail += f"; {result.dropped} run(s) left out (diverged, or the statistic is undefined for them)"
     return result
 
 
+def _result(row: dict, **fields) -> Result:
+    """A row's result before it is computed: what the chapter says of it (its sentence, words, history)."""
+    history = row.get("history", [])
+    return Result(row["id"], row["section"], row["sentence"], claimed=stats.describe_claimed(row["claimed"]),
+                  words=row["words"], post_hoc=any(entry.get("seen") == "after" for entry in history),
+                  history="; ".join(f"{e['date']} {e['change']} ({e['seen']} the results: {e['why']})"
+                                    for e in history), **fields)
+
+
+def _claimed(row: dict, result: Result, curves: list[pd.DataFrame]) -> dict:
+    """The row's thresholds; a rise's raised to the noise floor of these runs where the row asks for it."""
+    if not row.get("noise_floor"):
+        return row["claimed"]
+    floor = noise_floor(curves)
+    (side, threshold), = row["claimed"].items()
+    claimed = {side: max(threshold, floor)}
+    result.claimed = (f"{stats.describe_claimed(claimed)} (the words' {threshold:g}, or the noise floor "
+                      f"{floor:.4g} if higher: the 95th percentile of the mean rise of flat curves with these runs' "
+                      f"noise)")
+    return claimed
+
+
 def _fit_claim(ctx: Context, row: dict) -> Result:
-    result = Result(row["id"], row["section"], row["sentence"], protocol=row["fit"], claimed=stats.describe_claimed(row["claimed"]),
-                    words=row["words"], statistic=f"{row['statistic']} of the final fit {row['fit']}, over seeds")
-    fit = ctx.scores[ctx.scores.fit == row["fit"]] if len(ctx.scores) else ctx.scores
-    fit = fit.dropna(subset=[row["statistic"]])
+    result = _result(row, protocol=row["fit"], statistic=f"{row['statistic']} of the final fit {row['fit']}, over seeds")
+    scores = ctx.scores
+    fit = scores[scores.fit == row["fit"]].dropna(subset=[row["statistic"]]) if "fit" in scores else scores
     if fit.empty:
         result.detail = f"no test score of the final fit {row['fit']!r} (not run, or every seed diverged)"
         return result
-    interval = stats.t_interval(fit[row["statistic"]])
-    result.value, result.low, result.high = interval.value, interval.low, interval.high
-    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
-    result.verdict = stats.verdict(interval, row["claimed"])
+    _judged(result, interval(fit[row["statistic"]], bounds(row["statistic"], "", 0)), row["claimed"])
     book = ctx.chapter.get("book", {}).get(f"{row['statistic']}_{row['fit']}", {})
     result.book_value = book.get("notebook", float("nan"))
     result.detail = f"epochs: {int(fit.epochs.iloc[0])}; seeds' range {fit[row['statistic']].min():.4f}–{fit[row['statistic']].max():.4f}"
@@ -295,42 +382,52 @@ def _fit_claim(ctx: Context, row: dict) -> Result:
 # Each takes the context, the protocols of the row's ``study`` roles and the metric, and returns the interval
 # and a description of it. Every estimate is one use of a protocol (a redraw), independent of the others.
 
-def _estimates(ctx: Context, protocol: str):
+def _estimates(ctx: Context, protocol: str, iterate: int = 1):
+    """Each use of the protocol: one per redraw, or, with ``iterate``, one per iterated K-fold of that many
+    consecutive repeats (the mean curve over all their folds, as an iterated K-fold estimates)."""
     from overfit.report.audit import estimates, truth
 
     reference, book = ctx.experiments("reference")[0], ctx.protocol("book_4_4")
     # ctx.curves: cached, and NotRun where the protocol has no runs of the reference
     loss = ctx.curves(reference, protocol, "validation", "loss")
+    acc = ctx.curves(reference, protocol, "validation", "acc").reindex(loss.index)
     test = truth(ctx.curves(reference, book, "validation", "loss"), ctx.curves(reference, book, "validation", "acc"))
     if test.empty:
         raise NotRun(f"every run of {reference} under {book} (the test curve estimates are judged against) diverged")
-    return estimates(loss, ctx.curves(reference, protocol, "validation", "acc").reindex(loss.index), test)
+    if iterate > 1:
+        repeats = loss.index.get_level_values("repeat")
+        whole = repeats < (repeats.max() + 1) // iterate * iterate  # a last group short of repeats is left out
+        if (repeats.max() + 1) // iterate < 2:
+            raise NotRun(f"{protocol} has {repeats.max() + 1} repeats: too few for two iterated K-folds of {iterate}")
+        loss, acc = (frame[whole].rename(index=lambda r: r // iterate, level="repeat") for frame in (loss, acc))
+    return estimates(loss, acc, test)
 
 
-def _spread_ratio(ctx, protocols, metric, averaged=False):
-    a, b = (_estimates(ctx, p) for p in protocols)
-    repeats = ctx.config["protocols"][protocols[1]].get("repeats", 1) if averaged else 1
-    what = f"iterated ×{repeats} (derived: sd / √{repeats})" if averaged else "single"
+def _spread_ratio(ctx, protocols, metric, row):
+    """How many times the spread of one protocol's estimates over reshuffles exceeds another's, both measured."""
+    iterate = row.get("iterate", 1)
+    a, b = _estimates(ctx, protocols[0]), _estimates(ctx, protocols[1], iterate)
+    what = f"iterated ×{iterate}" if iterate > 1 else "single"
     detail = (f"spreads (sd over reshuffles): {protocols[0]} {a[metric].std(ddof=1):.4f} ({len(a)} estimates), "
-              f"{protocols[1]} {what} {b[metric].std(ddof=1) / np.sqrt(repeats):.4f} ({len(b)} estimates)")
-    return stats.spread_ratio(a[metric], b[metric], repeats), f"sd of the {metric} estimate: {protocols[0]} / {protocols[1]} {what}", detail
+              f"{protocols[1]} {what} {b[metric].std(ddof=1):.4f} ({len(b)} estimates)")
+    return stats.spread_ratio(a[metric], b[metric]), f"sd of the {metric} estimate: {protocols[0]} / {protocols[1]} {what}", detail
 
 
-def _estimate_difference(ctx, protocols, metric):
+def _estimate_difference(ctx, protocols, metric, row):
     a, b = (_estimates(ctx, p) for p in protocols)
     detail = f"means: {protocols[0]} {a[metric].mean():.4f} ({len(a)}), {protocols[1]} {b[metric].mean():.4f} ({len(b)})"
     return (stats.difference_interval(a[metric], b[metric]),
             f"mean {metric} estimate: {protocols[0]} − {protocols[1]}", detail)
 
 
-def _absolute_error(ctx, protocols, metric):
+def _absolute_error(ctx, protocols, metric, row):
     a = _estimates(ctx, protocols[0])
     errors = a[f"error_{metric}"]
     detail = f"errors: {', '.join(f'{e:+.3f}' for e in errors)}; chosen epochs {sorted(a.epoch.astype(int))}"
-    return stats.t_interval(errors.abs()), f"|{metric} estimate − test {metric} at its epoch|, {protocols[0]}", detail
+    return interval(errors.abs(), (0.0, np.inf)), f"|{metric} estimate − test {metric} at its epoch|, {protocols[0]}", detail
 
 
-def _selection_gain(ctx, protocols, metric):
+def _selection_gain(ctx, protocols, metric, row):
     from overfit.report.tuning import scores, selection_gain
 
     configs = [n for n in ctx.present.get(protocols[0], set()) if n in sweeps.entries(ctx.config)]
@@ -344,8 +441,8 @@ def _selection_gain(ctx, protocols, metric):
 
 
 STUDY_STATISTICS = {
-    "spread_ratio": lambda ctx, p, m: _spread_ratio(ctx, p, m),
-    "iterated_spread_ratio": lambda ctx, p, m: _spread_ratio(ctx, p, m, averaged=True),
+    "spread_ratio": _spread_ratio,
+    "iterated_spread_ratio": _spread_ratio,  # the same, of iterated K-folds (the row's ``iterate``)
     "estimate_difference": _estimate_difference,
     "absolute_error": _absolute_error,
     "selection_gain": _selection_gain,
@@ -353,19 +450,16 @@ STUDY_STATISTICS = {
 
 
 def _study_claim(ctx: Context, row: dict) -> Result:
-    result = Result(row["id"], row["section"], row["sentence"], claimed=stats.describe_claimed(row["claimed"]),
-                    words=row["words"])
+    result = _result(row)
     try:
         protocols = [ctx.protocol(role) for role in row["study"]]
         result.protocol = " vs ".join(protocols)
-        interval, result.statistic, result.detail = STUDY_STATISTICS[row["statistic"]](ctx, protocols, row.get("metric", "loss"))
+        found, result.statistic, result.detail = STUDY_STATISTICS[row["statistic"]](ctx, protocols,
+                                                                                    row.get("metric", "loss"), row)
     except NotRun as reason:
         result.detail = str(reason)
         return result
-    result.value, result.low, result.high = interval.value, interval.low, interval.high
-    result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
-    result.verdict = stats.verdict(interval, row["claimed"])
-    return result
+    return _judged(result, found, row["claimed"])
 
 
 # --- the experiments on images and the clock (overfit.images, overfit.clock) ------------------------------------
@@ -384,8 +478,7 @@ def _image_curve(ctx: Context, study: str, arm: str, split: str, metric: str) ->
 
 def _image_claim(ctx: Context, row: dict) -> Result:
     spec = row["images"]
-    result = Result(row["id"], row["section"], row["sentence"], protocol=spec["study"],
-                    claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    result = _result(row, protocol=spec["study"])
     split, metric = row.get("split", "validation"), row.get("metric", "loss")
     what = f"{STATISTICS[row['statistic']][1]} of the {{}} {metric}"
     statistic = STATISTICS[row["statistic"]][0]
@@ -406,19 +499,23 @@ def _image_claim(ctx: Context, row: dict) -> Result:
             values_b = per_seed(spec["of"], split)
             values_a = pd.Series(0.0, index=values_b.index)
             result.statistic = f"{what.format(split)} of {spec['of']}"
+        arms = [spec["of"]] if "of" in spec else list(spec["compare"])
+        on = spec.get("splits", [split])
+        claimed = _claimed(row, result, [_image_curve(ctx, spec["study"], arm, on[-1], metric) for arm in arms])
+        epochs = int(_image_curve(ctx, spec["study"], arms[0], on[-1], metric).columns.max())
     except NotRun as reason:
         result.detail = str(reason)
         return result
     common = values_a.index.intersection(values_b.index)
     per_run = (values_b.loc[common] - values_a.loc[common]).dropna()
     result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_run)
-    return _judged(result, stats.t_interval(per_run), row)
+    statistic_bounds = bounds(row["statistic"], metric, epochs, difference="of" not in spec or "splits" in spec)
+    return _judged(result, interval(per_run, statistic_bounds), claimed)
 
 
 def _clock_claim(ctx: Context, row: dict) -> Result:
     spec = row["clock"]
-    result = Result(row["id"], row["section"], row["sentence"], protocol="clock",
-                    claimed=stats.describe_claimed(row["claimed"]), words=row["words"])
+    result = _result(row, protocol="clock")
     if ctx.clock is None or ctx.clock.empty:
         result.detail = "no results of the clock (is `clock:` in the config?)"
         return result
@@ -437,7 +534,7 @@ def _clock_claim(ctx: Context, row: dict) -> Result:
             a, b = runs(ra, na), runs(rb, nb)
             common = a.index.intersection(b.index)
             per_run = (b.mean_error.loc[common] - a.mean_error.loc[common]).dropna()
-            interval = stats.t_interval(per_run)
+            found = stats.t_interval(per_run)
             result.statistic = (f"mean reading error (minutes, on the test faces): {rb} on {nb} faces − {ra} on "
                                 f"{na}, paired by seed")
             result.detail = (f"means: {ra} {a.mean_error.mean():.3g}, {rb} {b.mean_error.mean():.3g} min; training "
@@ -446,19 +543,22 @@ def _clock_claim(ctx: Context, row: dict) -> Result:
         else:
             (one,) = runs(spec["of"], None).itertuples()
             # one deterministic reading of the test faces: the interval is over the faces
-            interval = stats.summary_interval(one.mean_error, one.error_sd, one.faces, "t over the test faces (one reading)")
+            found = stats.summary_interval(one.mean_error, one.error_sd, one.faces, "t over the test faces (one reading)")
             result.statistic = f"mean reading error (minutes) of {spec['of']} on the test faces"
             result.detail = f"median {one.median_error:.3g} min; {one.within_5:.2%} read within 5 minutes"
     except NotRun as reason:
         result.detail = str(reason)
         return result
-    return _judged(result, interval, row)
+    return _judged(result, found, row["claimed"])
 
 
-def _judged(result: Result, interval: stats.Interval, row: dict) -> Result:
+def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
     result.value, result.low, result.high = interval.value, interval.low, interval.high
     result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
-    result.verdict = stats.verdict(interval, row["claimed"]) if interval.n else stats.NOT_RUN
+    if interval.n:
+        result.verdict, result.p_value = stats.judged(interval, claimed)
+    else:
+        result.verdict = stats.NOT_RUN
     return result
 
 
@@ -478,23 +578,65 @@ def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, ch
             results.append(_study_claim(ctx, row))
         else:
             results.extend(_curve_claim(ctx, row, protocol_role) for protocol_role in row["protocols"])
-    _apply_requirements(results, chapter)
+    _apply_requirements(results, chapter, "verdict")
+    _not_testable(results, chapter)
+    _adjust(results)
+    _apply_requirements(results, chapter, "verdict_adjusted")  # a guard unclear after Holm empties its row too
     return pd.DataFrame([asdict(r) for r in results])
 
 
-def _apply_requirements(results: list[Result], chapter: dict) -> None:
-    """A claim that is vacuous without another (5a without 5b) cannot hold where that one does not."""
+def _apply_requirements(results: list[Result], chapter: dict, kind: str) -> None:
+    """A claim that is empty without another (5a, more resistant, without 5b, fitting as well) is vacuous where
+    that one does not hold, whatever its own outcome; its reason names the guard and what the guard gave.
+    ``kind``: the raw verdict, or the one after Holm's adjustment."""
     rows = {row["id"]: row for row in chapter["claims"]}
     by_key = {(r.id, r.protocol): r for r in results}
     for result in results:
         required = rows[result.id].get("requires")
-        if not required or result.verdict != stats.HOLDS:
+        if not required or getattr(result, kind) in (stats.NOT_RUN, stats.VACUOUS, stats.NOT_TESTABLE):
             continue
         other = by_key.get((required, result.protocol))
-        if other is None or other.verdict != stats.HOLDS:
-            outcome = other.verdict if other else stats.NOT_RUN
-            result.verdict = stats.FAILS if outcome == stats.FAILS else stats.UNCLEAR
-            result.detail += f"; {required} {outcome}, so this cannot hold on its own"
+        outcome = getattr(other, kind) if other else stats.NOT_RUN
+        if outcome != stats.HOLDS:
+            if kind == "verdict":
+                result.reason = (f"its guard {required} ({rows[required]['words']}) {outcome}, so this row's "
+                                 f"outcome ({result.verdict}) says nothing of the sentence")
+                result.p_value = float("nan")
+            setattr(result, kind, stats.VACUOUS)
+
+
+def _not_testable(results: list[Result], chapter: dict) -> None:
+    """A row whose design cannot answer its sentence (chapter.yaml's ``not_testable``): shown, never counted."""
+    reasons = {row["id"]: row["not_testable"] for row in chapter["claims"] if row.get("not_testable")}
+    for result in results:
+        if result.id in reasons and result.verdict != stats.NOT_RUN:
+            result.reason = reasons[result.id]
+            result.verdict, result.p_value = stats.NOT_TESTABLE, float("nan")
+
+
+def _adjust(results: list[Result]) -> None:
+    """Holm over the family (every row with a p-value): a raw verdict whose adjusted p-value is not below the
+    level the raw one was judged at (two-sided 0.05) becomes unclear; rows without a test keep their kind."""
+    adjusted = stats.holm([r.p_value for r in results])
+    for result, p in zip(results, adjusted):
+        keep = not np.isfinite(p) or p < stats.ALPHA or result.verdict not in (stats.HOLDS, stats.FAILS)
+        result.verdict_adjusted = result.verdict if keep else stats.UNCLEAR
+
+
+def seed_check(table: pd.DataFrame, other: pd.DataFrame, made_of: dict, made_of_other: dict) -> tuple[pd.Series, str]:
+    """The verdicts of ``other`` (the same pipeline under another seed) row by row beside ``table``'s, where both
+    were made by the same code and config but for the seed; else nothing, and what differs."""
+    from overfit.report.provenance import differences
+
+    differ = [f"{kind} {key}" for kind in ("config", "code")
+              for key in differences(made_of[kind], made_of_other.get(kind, {}))]
+    if differ:
+        return pd.Series("", index=table.index), f"not compared: made by other {', '.join(differ)}"
+    verdicts = other.fillna({"protocol": ""}).set_index(["id", "protocol"]).verdict
+    keys = pd.MultiIndex.from_frame(table[["id", "protocol"]].fillna(""))
+    beside = verdicts.reindex(keys).fillna("").to_numpy()
+    changed = int(sum(a != b for a, b in zip(table.verdict, beside) if b))
+    return pd.Series(beside, index=table.index), f"{changed} of {int(sum(b != '' for b in beside))} verdicts differ"
 
 
 def verdict_flips(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:

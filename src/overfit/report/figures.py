@@ -92,11 +92,37 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
     ax.set_xlabel("Epochs")
     ax.set_ylabel(("Training " if spec.split == "train" else "Validation " if spec.split == "validation" else "") + label)
     ax.set_title(spec.title, fontsize=11)
-    ax.set_xticks(range(0, int(metrics.epoch.max()) + 1, 2))
+    epoch_axis(ax)
     if spec.kind != "folded":
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def epoch_axis(ax) -> None:
+    """Whole epochs on the x axis over the epochs drawn on it (ours and the book's), not over every run in the
+    metrics table (a 60-epoch sweep put 4.4's 20-epoch figure's ticks out to 60): every 2 as the book's figures,
+    further apart for longer runs, about ten ticks at most."""
+    first, last = ax.dataLim.x0, ax.dataLim.x1
+    if not (np.isfinite(first) and np.isfinite(last)):
+        return
+    first, last = int(np.floor(first)), int(np.ceil(last))
+    step = next((s for s in (1, 2, 5, 10, 20, 50) if (last - first) / s <= 11), 100)
+    ax.set_xticks([t for t in range(0, last + 1, step) if t >= first])
+
+
+def _label(spec: FigureSpec, value, default: str) -> str:
+    """The config's label (spec.labels) of an arm's name or of a hue's value, which results tables may give back as
+    a float (the CSV's 1.0 for the config's 1)."""
+    for key, label in spec.labels:
+        if key == str(value):
+            return label
+        try:
+            if float(key) == float(value):
+                return label
+        except (TypeError, ValueError):
+            continue
+    return default
 
 
 def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
@@ -111,6 +137,8 @@ def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
                        estimator="mean", errorbar=None, height=2.4, aspect=1.1, facet_kws={"sharey": False})
     grid.set_axis_labels("Epochs", "Validation loss")
     grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        epoch_axis(ax)
     sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, title=None, frameon=False)
     grid.figure.suptitle(spec.title, y=1.03, fontsize=11)
     return grid.figure
@@ -125,7 +153,8 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame):
     for i, (value, group) in enumerate(groups):
         group = group.sort_values([spec.x, "experiment"])
         colour = sns.color_palette()[i % 10]
-        label = f"{spec.hue} {value:g}" if isinstance(value, float) else f"{spec.hue} {value}" if spec.hue else "points"
+        label = (_label(spec, value, f"{spec.hue} {value:g}" if isinstance(value, float) else f"{spec.hue} {value}")
+                 if spec.hue else "points")
         for ax, (column, title) in zip(axes, panels):
             if column == "best_loss":
                 ax.errorbar(group[spec.x], group.best_loss, yerr=[group.best_loss - group.best_low,
@@ -154,6 +183,8 @@ def _clipped(ax, values: pd.Series, y: np.ndarray, symmetric: bool) -> pd.Series
     """Set the axis to the bulk of ``values`` (a pitfall can be 100 times off) and mark each value beyond it at the
     edge with its number; return the values as drawn."""
     bulk = float(values.abs().quantile(0.85)) * 2.2 or 1.0
+    farthest = float(values.abs().max())
+    bulk = min(bulk, farthest) if np.isfinite(farthest) and farthest > 0 else bulk  # no wider than the values
     drawn = values.clip(-bulk, bulk)
     for yi, value in zip(y, values):
         if abs(value) > bulk:
@@ -295,10 +326,12 @@ def _draw_images(spec: FigureSpec, table: pd.DataFrame):
             for _, run in runs.groupby("seed"):
                 ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.3, linewidth=0.8)
             mean = runs.groupby("epoch").value.mean()
-            ax.plot(mean.index, mean.values, "-", color=colour, linewidth=2, label=arm.replace("_", " "))
+            ax.plot(mean.index, mean.values, "-", color=colour, linewidth=2,
+                    label=_label(spec, arm, arm.replace("_", " ")))
         ax.set_yscale(scale[0] if scale else "linear")
         ax.set_title(f"{split.replace('_', ' ')} {'accuracy' if metric == 'acc' else metric}", fontsize=10)
         ax.set_xlabel("Epochs")
+        epoch_axis(ax)
     axes[0][0].legend(fontsize=8)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()

@@ -6,6 +6,7 @@ import base64
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from overfit import stats
@@ -20,16 +21,28 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .holds { background: #dff3df; } .fails { background: #f8dcdc; } .unclear { background: #fbf1d0; } .notrun { background: #eee; }
+.vacuous { background: #ebe2f4; } .untestable { background: #dde8f2; }
+table.claims { width: 100%; table-layout: fixed; } table.claims td { overflow-wrap: anywhere; }
+col.id { width: 3.4em; } table.claims td.id { overflow-wrap: normal; white-space: nowrap; }
+col.verdict, col.adjusted { width: 7.4em; } col.flags { width: 8.6em; }
+td.claim .sentence { font-size: 1.1em; } td.verdict, td.adjusted { font-weight: 600; }
+.measured, .reason, td.claim details, td.flags { font-size: 0.92em; color: #444; } .reason { color: #222; }
+details p { margin: 0.2em 0; } summary { cursor: pointer; color: #555; }
+.p { display: block; font-weight: normal; font-size: 0.85em; color: #555; }
+.badge { background: #8a4b00; color: #fff; border-radius: 3px; padding: 0 0.35em; font-size: 0.9em; }
+.seed span, .count { padding: 0 0.25em; border-radius: 3px; } .unstable { color: #a32020; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; width: 530px; } figure.wide { width: 100%; } figure img { width: 100%; } figcaption { font-size: 0.85em; color: #444; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 .note { color: #555; font-size: 0.9em; white-space: normal; } nav ol { columns: 2; }
-.scroll { overflow-x: auto; } td.claim { min-width: 15em; } td.stat { min-width: 11em; max-width: 16em; }
+.scroll { overflow-x: auto; }
 td.num .note { display: block; max-width: 11em; margin-left: auto; }
 """
 
 SHORT_METHOD = {stats.CORRECTED: "corrected, folds × repeats", stats.PLAIN: "plain, seeds"}
-VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "unclear": "unclear", "not run": "notrun"}
+VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "unclear": "unclear", "vacuous": "vacuous",
+                 "not testable here": "untestable", "not run": "notrun"}
+HOLM_CHANGES = ("holds", "does not hold", "unclear")  # the kinds Holm's adjustment moves rows between
 
 
 def _e(value) -> str:
@@ -59,30 +72,136 @@ def _figure(spec: FigureSpec, path: Path) -> str:
             f"<figcaption>{_e(spec.caption)}</figcaption></figure>")
 
 
+def _flag(value) -> bool:
+    """A boolean column read back from a CSV: True/False, or text, or NaN where the column was empty."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true") or (
+        isinstance(value, (int, float, np.bool_)) and not pd.isna(value) and bool(value))
+
+
+def _verdict(verdict, tag: str = "span", cls: str = "", extra: str = "") -> str:
+    """A verdict in its colour, as a ``tag`` element of class ``cls`` (and the verdict's), ``extra`` after it."""
+    kind = _text(verdict)
+    classes = " ".join(c for c in (cls, VERDICT_CLASS.get(kind, "")) if c)
+    return f"<{tag} class='{classes}'>{_e(kind)}{extra}</{tag}>"
+
+
+def _p_value(p) -> str:
+    if pd.isna(p):
+        return ""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _seed_1(c) -> str:
+    """The row's verdict in the seed-1 run, where one was given."""
+    other = _text(getattr(c, "seed_1_verdict", ""))
+    return other if other in VERDICT_CLASS else ""
+
+
+def _measured(c) -> str:
+    """What the row measured, in one line under the book's sentence: protocol, value and interval, the threshold,
+    the book's own run and the runs."""
+    method = SHORT_METHOD.get(_text(c.method), _text(c.method))
+    steps = "" if pd.isna(c.steps_per_epoch) else f" ({int(c.steps_per_epoch)} steps/epoch)"
+    parts = [f"<b>{_e(_text(c.protocol))}</b>{steps}" if _text(c.protocol) else ""]
+    if not pd.isna(c.value):
+        interval = _interval(c.low, c.high)
+        naive = f"; naive {_interval(c.naive_low, c.naive_high)}" if method.startswith("corrected") else ""
+        parts.append(f"value <b>{_number(c.value, 3)}</b>" + (f", 95% {interval} <i>{_e(method)}{naive}</i>"
+                                                             if interval else ""))
+    parts.append(f"holds if {_e(_text(c.claimed))}" if _text(c.claimed) else "")
+    parts.append(f"book's run {_number(c.book_value, 3)}" if not pd.isna(c.book_value) else "")
+    dropped = int(c.dropped) if not pd.isna(c.dropped) and c.dropped else 0
+    parts.append(f"{int(c.n) if not pd.isna(c.n) else 0} runs" + (f" ({dropped} left out)" if dropped else ""))
+    return " · ".join(p for p in parts if p)
+
+
+def claim_row(c, adjusted: bool) -> str:
+    """One claims.csv row: the sentence with what was measured folded under it, then the verdict raw and after
+    Holm, then its post-hoc mark and its seed-1 verdict."""
+    detail = _text(c.detail).strip("; ")
+    reason = _text(getattr(c, "reason", ""))
+    how = "".join(f"<p><b>{label}</b>: {_e(text)}</p>" for label, text in (
+        ("statistic", _text(c.statistic)), ("how we read the book's words", _text(c.words)),
+        ("detail", detail), ("method", _text(c.method))) if text)
+    sentence = (f"<td class=claim><span class=sentence>{_e(c.claim)}</span>"
+                f"<div class=measured>{_measured(c)}</div>"
+                + (f"<div class=reason><b>{_e(c.verdict)}</b>: {_e(reason)}</div>" if reason else "")
+                + (f"<details><summary>how it was judged</summary>{how}</details>" if how else "") + "</td>")
+    p = _p_value(getattr(c, "p_value", np.nan))
+    cells = _verdict(c.verdict, "td", "verdict", f"<span class=p>{p}</span>" if p else "")
+    if adjusted:
+        cells += _verdict(getattr(c, "verdict_adjusted", ""), "td", "adjusted")
+    flags = ""
+    history = _text(getattr(c, "history", ""))
+    if _flag(getattr(c, "post_hoc", False)):
+        flags += (f"<details class=history><summary><span class=badge title='{_e(history)}'>post hoc</span></summary>"
+                  f"<p>{_e(history) or 'set or changed after its results were seen'}</p></details>")
+    elif history:
+        flags += f"<details class=history><summary>history</summary><p>{_e(history)}</p></details>"
+    other = _seed_1(c)
+    if other:
+        unstable = " <b class=unstable>differs</b>" if other != c.verdict else ""
+        flags += f"<div class=seed>seed 1: {_verdict(other)}{unstable}</div>"
+    return (f"<tr id='claim-{_e(c.id)}-{_e(c.protocol)}'><td class=id>{_e(c.id)}</td>{sentence}{cells}"
+            f"<td class=flags>{flags}</td></tr>")
+
+
 def claims_table(claims: pd.DataFrame) -> str:
-    rows = []
-    for c in claims.itertuples():
-        steps = "" if pd.isna(c.steps_per_epoch) else f"<br><span class=note>{int(c.steps_per_epoch)} steps/epoch</span>"
-        detail = _text(c.detail).strip("; ")
-        method = SHORT_METHOD.get(_text(c.method), _text(c.method))
-        rows.append(
-            f"<tr id='claim-{_e(c.id)}-{_e(c.protocol)}'><td>{_e(c.id)}</td><td class=claim>{_e(c.claim)}<br><span class=note>{_e(_text(c.words))}</span></td>"
-            f"<td>{_e(_text(c.protocol))}{steps}</td>"
-            f"<td class=stat>{_e(_text(c.statistic))}{'<br><span class=note>' + _e(detail) + '</span>' if detail else ''}</td>"
-            f"<td class=num>{_number(c.value, 3)}</td><td class=num>{_interval(c.low, c.high)}"
-            f"<br><span class=note>{_e(method)}{'; naive ' + _interval(c.naive_low, c.naive_high) if method.startswith('corrected') else ''}"
-            f"</span></td>"
-            f"<td class=num>{c.n}{f' ({c.dropped} left out)' if c.dropped else ''}</td><td class=num>{_e(_text(c.claimed))}</td>"
-            f"<td class=num>{_number(c.book_value, 3)}</td>"
-            f"<td class='{VERDICT_CLASS.get(c.verdict, '')}'>{_e(c.verdict)}</td></tr>")
-    return ("<div class=scroll><table><tr><th>#</th><th>the book says (and how we read its words)</th><th>protocol</th><th>statistic</th>"
-            "<th>value</th><th>95% interval</th><th>runs</th><th>holds if</th><th>book's run</th>"
-            "<th>verdict</th></tr>" + "".join(rows) + "</table></div>")
+    """The claims, one table per section of the book: the verdict right beside the sentence, so that no table is
+    wider than the page."""
+    adjusted = "verdict_adjusted" in claims.columns
+    head = ("<tr><th class=id>#</th><th class=claim>the book says, and what we measured</th><th class=verdict>verdict</th>"
+            + ("<th class=adjusted>after Holm</th>" if adjusted else "") + "<th class=flags></th></tr>")
+    cols = ("<colgroup><col class=id><col class=claim><col class=verdict>" + ("<col class=adjusted>" if adjusted else "")
+            + "<col class=flags></colgroup>")
+    sections = claims.groupby(claims.section.astype(str), sort=False) if "section" in claims.columns else [("", claims)]
+    parts = []
+    for section, rows in sections:
+        title = f"Section {section}" if section[:1].isdigit() else section
+        parts.append((f"<h3>{_e(title)}</h3>" if section else "")
+                     + f"<table class=claims>{cols}{head}"
+                     + "".join(claim_row(c, adjusted) for c in rows.itertuples()) + "</table>")
+    return "".join(parts)
+
+
+def _unstable(claims: pd.DataFrame) -> pd.Series:
+    """Rows whose seed-1 run gave another verdict."""
+    if "seed_1_verdict" not in claims.columns:
+        return pd.Series(False, index=claims.index)
+    other = claims.seed_1_verdict.map(_text)
+    return other.isin(list(VERDICT_CLASS)) & (other != claims.verdict)
 
 
 def verdict_counts(claims: pd.DataFrame) -> str:
-    counts = claims.verdict.value_counts()
-    return ", ".join(f"<b>{counts.get(v, 0)}</b> {v}" for v in ("holds", "does not hold", "unclear", "not run") if counts.get(v, 0))
+    """Each kind of verdict counted, raw and after Holm; a row whose seed-1 run disagrees counts as unclear (it is
+    listed with both verdicts), and the post-hoc rows are counted."""
+    unstable = _unstable(claims)
+    raw = claims.verdict.where(~unstable, "unclear").value_counts()
+    adjusted = (claims.verdict_adjusted.where(~unstable, "unclear").value_counts()
+                if "verdict_adjusted" in claims.columns else None)
+    parts = []
+    for kind in VERDICT_CLASS:
+        n, m = raw.get(kind, 0), None if adjusted is None else adjusted.get(kind, 0)
+        if not n and not m:
+            continue
+        after = f" ({m} after Holm)" if m is not None and kind in HOLM_CHANGES else ""
+        parts.append(f"<span class='count {VERDICT_CLASS[kind]}'><b>{n}</b> {_e(kind)}{after}</span>")
+    text, more = ", ".join(parts) + ".", []
+    if "post_hoc" in claims.columns:
+        post_hoc = claims.post_hoc.map(_flag)
+        first = claims[post_hoc].drop_duplicates("id")  # a claim's rows share its history: link its first
+        more.append(f"<b>{int(post_hoc.sum())}</b> rows post hoc (threshold or design set or changed after the results "
+                    "were seen)" + (": " + ", ".join(f"<a href='#claim-{_e(c.id)}-{_e(c.protocol)}'>{_e(c.id)}</a>"
+                                                     for c in first.itertuples()) if len(first) else ""))
+    if "seed_1_verdict" in claims.columns:
+        listed = "; ".join(f"<a href='#claim-{_e(c.id)}-{_e(c.protocol)}'>{_e(c.id)}</a> under {_e(c.protocol)}: "
+                           f"{_e(c.verdict)} here, {_e(c.seed_1_verdict)} at seed 1" for c in claims[unstable].itertuples())
+        compared = int(claims.seed_1_verdict.map(_text).isin(list(VERDICT_CLASS)).sum())
+        more.append(f"<b>{int(unstable.sum())}</b> of {compared} rows compared with a seed-1 run differ (counted as "
+                    f"unclear above){': ' + listed if listed else ''}")
+    if more:
+        text += "<ul>" + "".join(f"<li>{m}</li>" for m in more) + "</ul>"
+    return text
 
 
 def test_table(scores: pd.DataFrame) -> str:
@@ -359,8 +478,12 @@ def preparation_section(images: pd.DataFrame | None, clock: pd.DataFrame | None,
     # the claims judged on a study's runs or on the clock (their `protocol` column)
     mine = claims[claims.protocol.isin({*(set(images.study) if images is not None else set()), "clock"})]
     if len(mine):
+        def after_holm(c) -> str:
+            adjusted = _text(getattr(c, "verdict_adjusted", ""))
+            return f"; after Holm: {_verdict(adjusted)}" if adjusted and adjusted != c.verdict else ""
+
         items = "".join(f"<li><a href='#claim-{_e(c.id)}-{_e(c.protocol)}'>{_e(c.id)}</a> {_e(c.claim)}: "
-                        f"<b>{_e(c.verdict)}</b> ({_number(c.value, 3)}, {_interval(c.low, c.high)})</li>"
+                        f"{_verdict(c.verdict)}{after_holm(c)} ({_number(c.value, 3)}, {_interval(c.low, c.high)})</li>"
                         for c in mine.itertuples())
         parts.append(f"<h3>Their claims</h3><ul>{items}</ul>")
     return "".join(parts)
@@ -413,7 +536,7 @@ models, optimizer and loss (Keras 2.0.8 semantics). Every number below is comput
 evaluations; {jobs.seconds.sum() / 60:.1f} CPU-job minutes.</li>
 <li><b>On what:</b> IMDB (Maas et al. 2011), reviews digest <code>{_e(provenance['reviews_sha256'][:16])}…</code>; code
 <code>{_e(provenance['code_version'])}</code>.</li>
-<li><b>Verdicts</b> ({len(claims)} claim–protocol rows): {verdict_counts(claims)}.</li>
+<li><b>Verdicts</b> ({len(claims)} claim–protocol rows): {verdict_counts(claims)}</li>
 </ul>
 <nav><h3>Contents</h3><ol>
 <li><a href="#claims">Claims of the chapter</a></li>
@@ -433,9 +556,18 @@ trend); the <b>95% interval</b> is about that same mean and fits how the runs we
 {_e(folded)} the corrected resampled t-interval (Nadeau &amp; Bengio 2003: the folds' training sets overlap, so the plain
 interval is too narrow), over independent seeds on one split the plain t-interval (it covers initialisation and batch
 order, not the choice of data). The <b>naive interval</b> is the plain t-interval, shown so that the correction can be
-seen (it is the same for runs over seeds). <b>holds</b>: the whole interval is on the side (or in the range) the book's words require; <b>does not hold</b>:
-the whole interval is on the other side; <b>unclear</b>: it straddles a threshold. <b>book's run</b>: the same statistic on
-the book's own recorded run. Runs left out (diverged, or the statistic undefined for them) are counted.</p>
+seen (it is the same for runs over seeds). <b>holds</b>: the whole interval is on the side (or in the range) the book's
+words require; <b>does not hold</b>: the whole interval is on the other side; <b>unclear</b>: it straddles a threshold;
+<b>vacuous</b>: the claim it rests on (its row's <code>requires</code>) did not hold, so the sentence says nothing here;
+<b>not testable here</b>: the design cannot answer the sentence (the row says why; its statistic is still shown);
+<b>not run</b>: what it needs did not run (a role or protocol missing, or every run diverged: <i>how it was judged</i>
+says which). <b>p</b>: the two-sided p-value of the verdict's direction. <b>After Holm</b>: the verdict once the p-values of every row that has one are adjusted together (Holm's step-down, one family
+for the whole table): a <i>holds</i> or <i>does not hold</i> whose adjusted p is 0.05 or more becomes <i>unclear</i>.
+<b>post hoc</b>: the row's threshold or design was set or changed after its results had been seen (open it for its
+history). <b>seed 1</b>: the same row's verdict in a run with another seed, where one was given; where it differs,
+the summary counts the row as unclear. <b>book's run</b>: the same statistic on the book's own recorded run. Runs left
+out (diverged, or the statistic undefined for them) are counted. Under each sentence: what was measured; <i>how it was
+judged</i> opens the statistic, our reading of the book's words and the details.</p>
 {claims_table(claims)}
 
 <h2 id="movie-leak">The movie leak</h2>

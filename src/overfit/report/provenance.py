@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -49,3 +51,39 @@ def protocol_seconds(paths: list[str | Path], shared_by: list[int], root: str | 
     shares = dict(zip((str(Path(p).relative_to(root).with_suffix("")) for p in paths), shared_by))
     seconds = jobs.seconds / jobs.job.map(shares)
     return seconds.groupby(jobs.job.str.split("/").str[1]).sum().to_dict()
+
+
+# What makes two claims tables comparable (make seed-check): the same code and the same config but for its seed.
+COMPARED_ACROSS = ("seed",)
+PROVENANCE = "claims_provenance.json"  # beside claims.csv: what made it, section by section and file by file
+
+
+def _short(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def config_digests(config: dict) -> dict[str, str]:
+    """A digest per top-level section of the config, the seed left out (two seeds of one config compare)."""
+    return {key: _short(json.dumps(value, sort_keys=True, default=str).encode())
+            for key, value in sorted(config.items()) if key not in COMPARED_ACROSS}
+
+
+def code_digests(package: str | Path | None = None) -> dict[str, str]:
+    """A digest per source file of the package (Python and the compiled kernel's C++): the code that ran."""
+    if package is None:
+        import overfit
+
+        package = Path(overfit.__file__).parent
+    package = Path(package)
+    return {str(path.relative_to(package.parent)): _short(path.read_bytes())
+            for path in sorted(package.rglob("*")) if path.suffix in (".py", ".cc") and "__pycache__" not in path.parts}
+
+
+def fingerprint(digests: dict[str, str]) -> str:
+    """One digest of many: what a claims table's row records (``config_hash``, ``code_hash``)."""
+    return _short(json.dumps(digests, sort_keys=True).encode())
+
+
+def differences(first: dict, second: dict) -> list[str]:
+    """The keys (config sections, code files) whose digests differ, or that only one side has."""
+    return sorted(key for key in first.keys() | second.keys() if first.get(key) != second.get(key))
