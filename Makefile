@@ -11,24 +11,25 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
+# Before each run: a lock left by a run killed with kill -9 is lifted (and the
+# temporaries of its killed jobs removed) when no snakemake process works in the
+# folder; a run in progress is named by its PID and the new one refused.
+STALE_LOCK = $(VENV)/bin/python workflow/stale_lock.py
+
 # The full reproduction: data, every experiment under every protocol, the report.
 # The config is checked first (YAML errors with line and column, schema errors
-# with the key). A run killed with kill -9 leaves Snakemake's lock behind; the
-# message says how to lift it.
+# with the key).
 reproduce: $(STAMP)
 	@$(VENV)/bin/python -m overfit.checks config/config.yaml
-	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default || { status=$$?; \
-	  if ls .snakemake/locks/*.lock >/dev/null 2>&1; then \
-	    echo "The folder is locked (.snakemake/locks): another snakemake runs here, or a run was killed before it"; \
-	    echo "could unlock. If none runs, lift the lock and start again (finished jobs are kept):"; \
-	    echo "  $(VENV)/bin/snakemake --unlock && make reproduce"; \
-	  fi; exit $$status; }
+	@$(STALE_LOCK) .
+	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default
 	@echo "report: $(CURDIR)/results/report.html"
 
 # The `full` switch: the same run with the finer sweep grids of config/full.yaml merged over
 # config/config.yaml (after `make reproduce`, only the points it adds train; README for its cost).
 reproduce-full: $(STAMP)
 	@$(VENV)/bin/python -m overfit.checks config/config.yaml config/full.yaml
+	@$(STALE_LOCK) .
 	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default --configfile config/full.yaml
 	@echo "report: $(CURDIR)/results/report.html"
 
@@ -37,9 +38,14 @@ test: $(STAMP)
 
 # Do the verdicts survive a change of seed? The pipeline again with seed 1 (every
 # fold, initialisation and batch order re-drawn) up to its claims, in runs/seed-1,
-# compared with results/claims.csv (run `make reproduce` first).
+# compared with results/claims.csv (run `make reproduce` first; a table of other
+# code or config is refused). Then the claims and the report again, with each
+# row's seed-1 verdict beside its own.
 seed-check: $(STAMP)
+	@$(STALE_LOCK) runs/seed-1
 	$(if $(OVERFIT_DATA_MIRROR),OVERFIT_DATA_MIRROR=$(abspath $(OVERFIT_DATA_MIRROR))) \
 		$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default --configfile $(CURDIR)/config/config.yaml \
 		--config seed=1 --directory runs/seed-1 results/claims.csv
-	$(VENV)/bin/python -m overfit.report.compare results/claims.csv runs/seed-1/results/claims.csv
+	@$(VENV)/bin/python -m overfit.report.compare results/claims.csv runs/seed-1/results/claims.csv; status=$$?; \
+	  $(STALE_LOCK) . && $(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default results/report.html; \
+	  exit $$status

@@ -5,12 +5,8 @@ runs before the pipeline) for every case, and ``snakemake -n`` for a few (the Sn
 """
 
 import copy
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -234,39 +230,3 @@ def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
     assert result.returncode == 1
     assert f"{path}, line {line}, column 8: not valid YAML: mapping values are not allowed here" in result.stderr
 
-
-def test_a_killed_run_leaves_a_lock_and_make_reproduce_says_how_to_lift_it(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("Snakefile", "workflow", "config", "Makefile", "pyproject.toml"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, repo / name)
-    shutil.copytree(REPO / "src" / "overfit", repo / "src" / "overfit", ignore=shutil.ignore_patterns("__pycache__"))
-    mirror = build_mirror(tmp_path / "mirror")
-    settings = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
-    settings["data"] = mirror["data"]
-    (repo / "config" / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
-    env = {**os.environ, "OVERFIT_DATA_MIRROR": str(mirror["folder"])}
-    venv = REPO / ".venv"
-    log = (tmp_path / "first-run.log").open("w")
-    run = subprocess.Popen([str(venv / "bin" / "snakemake"), "--cores", "1"], cwd=repo, env=env, start_new_session=True,
-                           stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while not list((repo / ".snakemake" / "locks").glob("*.lock")) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert list((repo / ".snakemake" / "locks").glob("*.lock")), (tmp_path / "first-run.log").read_text()[-3000:]
-    finally:
-        os.killpg(run.pid, signal.SIGKILL)  # kill -9, as a user's crash would
-        run.wait()
-    # The project's own environment, marked as installed: make must not (re)install the package from this copy,
-    # which would point the shared .venv's editable install here.
-    installed = tmp_path / "installed"
-    installed.touch()
-    result = subprocess.run(["make", "-C", str(repo), "reproduce", f"VENV={venv}", f"STAMP={installed}"], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode != 0
-    assert "snakemake --unlock && make reproduce" in result.stdout, result.stdout + result.stderr
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import overfit; print(overfit.__file__)"],
-                           capture_output=True, text=True, cwd=tmp_path).stdout
-    assert where.startswith(str(REPO / "src")), where  # the environment still runs the project's code

@@ -36,6 +36,8 @@ figure { margin: 0; width: 530px; } figure.wide { width: 100%; } figure img { wi
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 .note { color: #555; font-size: 0.9em; white-space: normal; } nav ol { columns: 2; }
 .scroll { overflow-x: auto; }
+/* a wide table of numbers scrolls within its own box: the page itself never scrolls sideways */
+table:not(.claims) { display: block; max-width: 100%; overflow-x: auto; }
 td.num .note { display: block; max-width: 11em; margin-left: auto; }
 """
 
