@@ -329,3 +329,16 @@ def test_a_corrupted_split_stops_the_jobs_that_read_it_with_the_file_in_their_lo
     assert "logs/folds/holdout.log" in again.stderr
     folds = tiny_workflow["dir"] / target
     assert not folds.exists() and not list(folds.parent.glob(".*.part"))
+
+
+def test_only_the_verifying_loaders_read_a_prepared_file():
+    """A job reads prepared data through imdb.load_split, protocols.load_folds, fashion_mnist.load or clock.load,
+    each of which verifies the digest first: no other module of the package opens an .npz itself."""
+    from conftest import REPO
+
+    package = REPO / "src" / "overfit"
+    readers = {str(path.relative_to(package)) for path in package.rglob("*.py") if "np.load(" in path.read_text()}
+    assert readers == {"data/imdb.py", "data/fashion_mnist.py", "data/clock.py", "protocols.py"}
+    for name in readers:
+        text = (package / name).read_text()
+        assert text.count("np.load(") == text.count("prepared.verify("), name  # each read behind a verify

@@ -599,3 +599,18 @@ def test_claims_table_puts_both_verdicts_beside_the_sentence_and_folds_the_rest(
         assert ("differs" in cells[4]) == (isinstance(c.seed_1_verdict, str) and c.seed_1_verdict != c.verdict)
         assert "<details><summary>how it was judged</summary>" in cells[1]  # statistic, words, detail folded
         assert (c.reason in cells[1]) and (bool(c.reason) == ("class=reason" in cells[1]))
+
+
+def test_every_claim_row_has_a_history_and_a_row_changed_after_its_results_is_marked_post_hoc():
+    import jsonschema
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "chapter.schema.yaml").read_text())
+    jsonschema.validate(CHAPTER, schema)  # `history` is required of every row, each entry with its `seen`
+    missing = copy.deepcopy(CHAPTER)
+    del missing["claims"][0]["history"]
+    with pytest.raises(jsonschema.ValidationError, match="'history' is a required property"):
+        jsonschema.validate(missing, schema)
+    table = claims.compute_claims(synthetic_metrics(), scores(), config(), CHAPTER).drop_duplicates("id").set_index("id")
+    for row in CHAPTER["claims"]:
+        after = any(entry["seen"] == "after" for entry in row["history"])
+        assert table.loc[row["id"], "post_hoc"] == after and row["history"][-1]["change"] in table.loc[row["id"], "history"]

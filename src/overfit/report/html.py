@@ -557,7 +557,14 @@ statistic (a paired difference where two models are compared, a rank correlation
 trend); the <b>95% interval</b> is about that same mean and fits how the runs were drawn: over the folds × repeats of
 {_e(folded)} the corrected resampled t-interval (Nadeau &amp; Bengio 2003: the folds' training sets overlap, so the plain
 interval is too narrow), over independent seeds on one split the plain t-interval (it covers initialisation and batch
-order, not the choice of data). The <b>naive interval</b> is the plain t-interval, shown so that the correction can be
+order, not the choice of data). An accuracy or a correlation has its interval built on the logit scale (for a
+correlation, Fisher's z), so that it stays inside its bounds; another bounded statistic (an epoch, a loss) has it cut
+at the bound. Runs that all give the same value (every run's rank correlation −1) get no interval of zero width, which
+would claim certainty, but an exact test (a sign test, or a permutation test for a rank correlation) that counts folds
+as the fewer independent runs they amount to; the method says how many runs it rests on. A rise after the best epoch
+is positive on pure noise, so a threshold on a rise is raised to the <b>noise floor</b> where that is higher: the 95th
+percentile of the mean rise of flat curves with the runs' own epoch-to-epoch noise (the threshold shown says which).
+The <b>naive interval</b> is the plain t-interval, shown so that the correction can be
 seen (it is the same for runs over seeds). <b>holds</b>: the whole interval is on the side (or in the range) the book's
 words require; <b>does not hold</b>: the whole interval is on the other side; <b>unclear</b>: it straddles a threshold;
 <b>vacuous</b>: the claim it rests on (its row's <code>requires</code>) did not hold, so the sentence says nothing here;
