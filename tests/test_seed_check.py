@@ -3,7 +3,6 @@
 import json
 
 import pandas as pd
-import pytest
 
 from overfit.report import compare, provenance
 from overfit.report.claims import seed_check

@@ -116,7 +116,7 @@ def bounds(statistic: str, metric: str, epochs: int, difference: bool = False) -
         lo, hi = 1.0, epochs + 1.0
     elif statistic in NONNEGATIVE or (statistic.endswith("value") or statistic == "value_at_epoch_3") and metric != "acc":
         lo, hi = 0.0, np.inf
-    elif metric == "acc" or statistic in ("test_acc",):
+    elif metric == "acc" or statistic == "test_acc":
         lo, hi = 0.0, 1.0
     elif statistic == "test_loss":
         lo, hi = 0.0, np.inf
