@@ -1,15 +1,27 @@
 # The two commands of the README. Each makes the virtual environment it needs.
 PYTHON ?= python3
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+HASH := $(shell sha256sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(HASH)
+# the extras only the slow tier (Keras, TensorFlow) and the documentation site need, installed on first use
+ORACLE_STAMP := $(VENV)/.oracle-$(HASH)
+DOCS_STAMP := $(VENV)/.docs-$(HASH)
 
-.PHONY: reproduce reproduce-full test seed-check
+.PHONY: reproduce reproduce-full test test-all docs seed-check
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
+
+$(ORACLE_STAMP): $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[test,oracle]'
+	rm -f $(VENV)/.oracle-* && touch $@
+
+$(DOCS_STAMP): $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[test,docs]'
+	rm -f $(VENV)/.docs-* && touch $@
 
 # Before each run: a lock left by a run killed with kill -9 is lifted (and the
 # temporaries of its killed jobs removed) when no snakemake process works in the
@@ -33,8 +45,17 @@ reproduce-full: $(STAMP)
 	@$(VENV)/bin/snakemake --cores all --workflow-profile workflow/profiles/default --configfile config/full.yaml
 	@echo "report: $(CURDIR)/results/report.html"
 
+# The fast tier: every test but the slow ones (pyproject.toml's markers), minutes on 2 cores.
 test: $(STAMP)
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+# Every test: the fast tier and the slow one (Keras oracles, SLURM, whole pipelines, the browser). CI runs this.
+test-all: $(ORACLE_STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The documentation site, built strictly (a broken link or a missing page fails), into results/site.
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir results/site
 
 # Do the verdicts survive a change of seed? The pipeline again with seed 1 (every
 # fold, initialisation and batch order re-drawn) up to its claims, in runs/seed-1,

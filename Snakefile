@@ -1,5 +1,7 @@
 # overfit: the experiments of chapter 4 of Deep Learning with Python, re-run and measured.
 # This file only declares; the rules live in workflow/rules, the logic in src/overfit.
+import os
+
 from snakemake.utils import min_version, validate
 
 from overfit import chapter as chapter_declaration
@@ -21,6 +23,11 @@ chapter_declaration.check_chapter(CHAPTER, set(STATISTICS), set(STUDY_STATISTICS
 
 
 report: "workflow/report/workflow.rst"
+
+
+# The image every job runs in under `--software-deployment-method apptainer` (built from workflow/envs/overfit.def;
+# docs/cluster.md); plain runs ignore it.
+container: os.environ.get("OVERFIT_CONTAINER", f"{workflow.basedir}/overfit.sif")
 
 
 include: "workflow/rules/common.smk"

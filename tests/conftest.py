@@ -18,6 +18,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
+# A test of one of these kinds is in the slow tier (`make test-all`), out of `make test`'s (-m "not slow").
+SLOW_KINDS = ("oracle", "slurm", "browser", "pipeline")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
 # Two reviews per (split, label) would do for the tokenizer; the training
 # tests need enough to learn something, so the words carry the sentiment.
 POSITIVE = ["great", "wonderful", "loved", "excellent", "brilliant", "fun"]
@@ -231,10 +240,11 @@ def run_in_group(command: list[str], log: Path, timeout: float, **kwargs) -> tup
 def job_outputs(output: str) -> tuple[dict[int, list[str]], set[int]]:
     """From Snakemake's output: each job's outputs by job id, and the ids of the jobs it reported finished."""
     jobs = {}
-    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule \w+:)", output):
+    # (a job of a group, the rules' `group:`, is printed indented under its group job)
+    for block in re.split(r"\n(?=\s*\[[^\]]+\]\n\s*(?:local)?rule \w+:)", output):
         outputs = re.search(r"^\s+output: (.*)$", block, re.MULTILINE)
         jobid = re.search(r"^\s+jobid: (\d+)$", block, re.MULTILINE)
-        if re.search(r"^(?:local)?rule \w+:", block, re.MULTILINE) and outputs and jobid:
+        if re.search(r"^\s*(?:local)?rule \w+:", block, re.MULTILINE) and outputs and jobid:
             jobs[int(jobid.group(1))] = outputs.group(1).split(", ")
     return jobs, {int(n) for n in re.findall(r"^Finished jobid: (\d+)", output, re.MULTILINE)}
 

@@ -5,11 +5,19 @@ Needs root and the Debian packages ``munge slurmctld slurmd slurm-client``
 temporary folder, the daemons run in the foreground (``-D``) detached with
 ``setsid``, and they are stopped by the PIDs recorded here, never by name,
 even when the test fails.
+
+One such cluster at a time on a machine: it needs /etc/slurm/slurm.conf and
+slurmctld's port, so a second test run (another checkout, another engineer)
+would break the first. The harness holds a lock on the machine
+(``LOCK``, an ``flock`` the kernel drops if the process dies) while its
+cluster runs; a second one waits for it (``OVERFIT_SLURM_WAIT`` seconds,
+default 900) and then fails saying who holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -23,6 +31,7 @@ BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "si
 # too) before it calls srun, so the config must sit where SLURM looks by default.
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 MARKER = "# written by overfit's test harness (tests/slurm_cluster.py); removed when the test ends\n"
+LOCK = Path("/run/lock" if Path("/run/lock").is_dir() else "/tmp", "overfit-slurm-test.lock")
 
 
 def unavailable_reason() -> str | None:
@@ -97,8 +106,41 @@ def _ok(*command: str, env=None) -> bool:
 
 
 @contextlib.contextmanager
+def machine_lock(timeout: float | None = None):
+    """Hold this machine's test-cluster lock: wait up to ``timeout`` seconds for another holder to let go."""
+    if timeout is None:
+        timeout = float(os.environ.get("OVERFIT_SLURM_WAIT", "900"))
+    with open(LOCK, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.seek(0)
+                    raise RuntimeError(f"another test's SLURM cluster has held this machine for {timeout:.0f} s "
+                                       f"({LOCK}: {handle.read().strip() or 'holder unknown'}); rerun when it is done "
+                                       f"or wait longer with OVERFIT_SLURM_WAIT") from None
+                time.sleep(1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def local_slurm_cluster(folder: Path):
     """Start the cluster, yield the environment (SLURM_CONF) that clients need, stop it whatever happens."""
+    with machine_lock():
+        yield from _cluster(folder)
+
+
+def _cluster(folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)  # munged runs as the munge user and must reach its folder inside
     for sub in ("state", "spool"):
@@ -106,6 +148,8 @@ def local_slurm_cluster(folder: Path):
     host = socket.gethostname().split(".")[0]
     conf = SYSTEM_CONF
     conf.parent.mkdir(parents=True, exist_ok=True)
+    if conf.exists() and not conf.read_text().startswith(MARKER):
+        raise RuntimeError(f"{conf} appeared meanwhile: this machine belongs to a real cluster, which the test must not replace")
     conf.write_text(MARKER + slurm_conf(folder, host))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     processes: list[subprocess.Popen] = []
@@ -147,8 +191,8 @@ def local_slurm_cluster(folder: Path):
         for process in reversed(processes):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        if conf.exists() and conf.read_text().startswith(MARKER):
-            conf.unlink()
+        if conf.exists() and f"{folder}/" in conf.read_text() and conf.read_text().startswith(MARKER):
+            conf.unlink()  # ours (it names our folder), not another harness's
         for process in reversed(processes):
             try:
                 process.wait(timeout=10)

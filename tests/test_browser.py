@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# the slow tier (`make test-all`): a whole tiny pipeline, then its report in headless Chromium
+pytestmark = pytest.mark.browser
+
 CHROMIUM = os.environ.get("OVERFIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]

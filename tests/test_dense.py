@@ -55,7 +55,8 @@ def test_keras_adam_steps_equal_hand_computed_values():
 
 def numpy_softmax_regression_steps(w, b, x, y, batches, lr):
     """Logistic regression (softmax, no hidden layer) trained by hand: the gradient of the mean cross-entropy is
-    (p − onehot)ᵀ x / n, and tf.keras 2's RMSprop divides it by sqrt(0.1 g² + 1e-7) on the first step."""
+    (p − onehot)ᵀ x / n, and tf.keras 2's RMSprop (no momentum) divides it by sqrt(0.1 g²) + 1e-7 on the first
+    step: epsilon outside the root (tests/oracle checks this against tf-keras)."""
     acc_w, acc_b = np.zeros_like(w), np.zeros_like(b)
     losses = []
     for rows in batches:
@@ -67,8 +68,8 @@ def numpy_softmax_regression_steps(w, b, x, y, batches, lr):
         losses.append((-np.log(np.clip(p[np.arange(len(rows)), y[rows]], 1e-7, 1 - 1e-7)), (p.argmax(1) == y[rows])))
         g_w, g_b = x[rows].T @ (p - onehot) / len(rows), (p - onehot).mean(0)
         acc_w, acc_b = 0.9 * acc_w + 0.1 * g_w ** 2, 0.9 * acc_b + 0.1 * g_b ** 2
-        w = w - lr * g_w / np.sqrt(acc_w + 1e-7)
-        b = b - lr * g_b / np.sqrt(acc_b + 1e-7)
+        w = w - lr * g_w / (np.sqrt(acc_w) + 1e-7)
+        b = b - lr * g_b / (np.sqrt(acc_b) + 1e-7)
     loss = np.concatenate([item[0] for item in losses]).mean()
     acc = np.concatenate([item[1] for item in losses]).mean()
     return w, b, loss, acc

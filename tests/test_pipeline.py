@@ -20,6 +20,9 @@ from conftest import REPO, build_mirror, run_snakemake
 from overfit import stats
 from overfit.imports import module_files
 
+# the slow tier (`make test-all`): each test runs the whole pipeline on tiny data
+pytestmark = pytest.mark.pipeline
+
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> dict:
@@ -186,7 +189,8 @@ def test_editing_one_sweep_value_trains_only_the_point_it_makes(finished):
 def job_blocks(output: str) -> dict[str, dict]:
     """Each job a dry run lists, by its log file: its rule, its inputs and the reason it would run."""
     jobs = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+    # (a job of a group, the rules' `group:`, is printed indented under its group job)
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", output):
         rule = re.match(r"(?:local)?rule (\w+):", block.strip())
         log = re.search(r"^\s+log: (\S+)", block, re.MULTILINE)
         if not (rule and log):

@@ -3,12 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from overfit import clock, images
 from overfit.checks import check_images
 from overfit.data import clock as faces
 from overfit.errors import ConfigError
 from overfit.report.claims import compute_claims
+from conftest import REPO
+
+# each edition's Keras loss, as the project's config declares them
+EDITIONS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["editions"]
 
 
 def test_scales_take_statistics_from_the_training_rows_only():
@@ -55,11 +60,12 @@ def test_arms_share_their_seeds_and_apply_their_one_setting():
     assert images.settings(study, "plain")["epochs"] == images.DEFAULTS["epochs"]
 
 
+@pytest.mark.slow
 def test_a_study_trains_every_arm_and_saves_predictions_that_give_its_last_loss():
     rng = np.random.default_rng(1)
     pixels, labels = rng.integers(0, 256, (60, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60)
     study = {"epochs": 2, "hidden": [8], "arms": {"zeros": {"extra_channels": "zeros"}, "noise": {"extra_channels": "noise"}}}
-    table, predictions = images.run_study(pixels, labels, "noise_channels", study, 2, 0.2, 0)
+    table, predictions = images.run_study(pixels, labels, "noise_channels", study, 2, 0.2, 0, EDITIONS)
     assert set(table.arm) == {"zeros", "noise"} and set(table.seed) == {0, 1} and table.epoch.max() == 2
     last = table[(table.epoch == 2) & (table.split == "validation")].set_index(["arm", "seed", "metric"]).value
     for arm in ("zeros", "noise"):
@@ -169,7 +175,7 @@ def test_a_study_can_train_on_the_clock_faces_labelled_by_hour(tmp_path):
     assert pixels.shape == (40, 28, 28) and hours.min() >= 0 and hours.max() <= 11
     assert (hours == faces.load(path, "train")["minutes"] // 60).all()
     study = {"input": "clock", "epochs": 1, "hidden": [4], "arms": {"unit": {}}}
-    table, _ = images.run_study(pixels, hours, "clock_hours", study, 2, 0.25, 0)
+    table, _ = images.run_study(pixels, hours, "clock_hours", study, 2, 0.25, 0, EDITIONS)
     assert set(table.split) == {"train", "validation"} and (table.train_size == 30).all()
     with pytest.raises(ConfigError, match="one input"):
         check_images({"clock": {}, "images": {"studies": {"s": {"arms": {"a": {"input": "clock"}, "b": {}}}}}})

@@ -308,6 +308,7 @@ def test_every_failure_is_written_with_its_traceback_to_the_jobs_log_and_named_i
     logging.basicConfig(handlers=[logging.StreamHandler(sys.stderr)], force=True)  # release the log file
 
 
+@pytest.mark.pipeline
 def test_a_corrupted_split_stops_the_jobs_that_read_it_with_the_file_in_their_log(tiny_workflow):
     """The user's path: the data stage ran, then a prepared split changed on disk (here one byte). Snakemake sees
     it newer and reruns what reads it; each such job refuses it in its own log, and leaves no output behind."""

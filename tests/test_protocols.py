@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 
@@ -75,8 +77,9 @@ def test_runs_are_paired_across_experiments_and_folds_differ(base_config):
 
 def test_book_protocol_seeds_are_independent_runs_on_one_split(base_config):
     runs = runs_of(base_config, "book", 100, 50, np.zeros(100))
-    assert [r.labels["seed"] for r in runs] == [0, 1, 2, 3, 4]
-    assert len({r.init_seed for r in runs}) == 5 and all(len(r.fold.validation_rows) == 50 for r in runs)
+    seeds = base_config["protocols"]["book"]["seeds"]
+    assert [r.labels["seed"] for r in runs] == list(range(seeds))
+    assert len({r.init_seed for r in runs}) == seeds and all(len(r.fold.validation_rows) == 50 for r in runs)
     # seed 0 keeps the seed a one-seed protocol had: adding seeds does not redraw the first run
     one = dict(base_config, protocols={"book": {"kind": "test_as_validation"}})
     assert runs_of(one, "book", 100, 50, np.zeros(100))[0].init_seed == runs[0].init_seed
@@ -160,7 +163,8 @@ def test_more_folds_than_reviews_or_movies_is_a_config_error_not_a_traceback():
 def test_the_training_jobs_cover_every_run_of_every_experiment_once(base_config, per_job):
     """Stacks, wide parts and sweep points (overfit.grid, read by Snakemake) against the runs the jobs really build."""
     from overfit import sweeps
-    from overfit.grid import protocol_experiments, training_jobs
+    from overfit.grid import is_wide, protocol_experiments, training_jobs
+    from overfit.sweeps import entries
 
     config = dict(base_config, wide_models_per_job=per_job)
     points = sweeps.points(config)
@@ -176,6 +180,11 @@ def test_the_training_jobs_cover_every_run_of_every_experiment_once(base_config,
         for name, indices in covered.items():
             if name in swept:  # a point trains the first repeat's runs (repeats: 1), once each
                 assert sorted(indices) == [i for i, run in enumerate(runs) if run.fold.repeat == 0], name
+            elif is_wide(config, entries(config)[name]["hidden"]) and "wide_seeds" in config["protocols"][protocol]:
+                # a wide experiment trains each fold's first wide_seeds seeds, the runs of the same initial draws
+                kept = config["protocols"][protocol]["wide_seeds"]
+                assert sorted(indices) == [i for i, run in enumerate(runs) if run.seed < kept], (protocol, name)
+                assert kept < config["protocols"][protocol]["seeds"]
             else:
                 assert sorted(indices) == list(range(len(runs))), (protocol, name)
 
@@ -200,3 +209,12 @@ def test_shuffled_labels_move_only_the_chosen_training_rows_and_keep_the_balance
     assert np.array_equal(protocols.shuffled_labels(labels, train, 0.0, seed=1), labels)
     full = protocols.shuffled_labels(labels, train, 1.0, seed=1)
     assert 0.4 < np.mean(full[train] != labels[train]) < 0.6
+
+
+def test_wide_seeds_above_the_protocols_seeds_are_refused(base_config):
+    from overfit.checks.protocols import _check_wide_seeds
+
+    config = copy.deepcopy(base_config)
+    config["protocols"]["book"]["wide_seeds"] = config["protocols"]["book"]["seeds"] + 1
+    with pytest.raises(ConfigError, match=r"protocols.book.wide_seeds: 21 is more than its seeds \(20\)"):
+        _check_wide_seeds("protocols.book", config["protocols"]["book"])

@@ -361,7 +361,8 @@ def figure_config() -> dict:
     recipe, the audited and the tuning protocols."""
     settings = config()
     settings["sweeps"].update(yaml.safe_load(HUE_SWEEPS))
-    settings["images"] = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["images"]
+    real = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    settings["images"], settings["editions"] = real["images"], real["editions"]
     settings["clock"] = {"train_sizes": [100, 1000]}
     settings["recipe"] = {"tasks": ["imdb"]}
     settings["roles"].update(audited=["kfold", "random"], tuning_small="holdout")
@@ -461,6 +462,7 @@ def hue_names(texts: list[str]) -> set[str]:
     return {t.split(":")[0] for t in texts}
 
 
+@pytest.mark.slow
 def test_every_figure_fits_its_data_and_gives_config_values_as_written():
     import matplotlib.pyplot as plt
 
@@ -493,11 +495,20 @@ def test_every_figure_fits_its_data_and_gives_config_values_as_written():
                     assert len(ticks) <= 12, (spec.name, ticks)  # labels that do not run together
             texts = legend_texts(fig)
             if spec.kind == "images":  # a study whose arms differ in one number: that number as the file writes it
-                arms = [(arm.value, node.value) for arm, node in _raw(config_text, "images", "studies", spec.x, "arms").value]
+                # an arm's edition (whose Keras it trains as) is named after its number: "..., Keras 3 (clipped loss)"
+                arms = [(arm.value, [kv for kv in node.value if kv[0].value != "edition"],
+                         {kv[0].value: kv[1].value for kv in node.value}.get("edition"))
+                        for arm, node in _raw(config_text, "images", "studies", spec.x, "arms").value]
                 one_number = all(len(v) == 1 and v[0][0].value == arms[0][1][0][0].value
-                                 and v[0][1].tag.endswith((":int", ":float")) for _, v in arms)
-                expected = {f"{v[0][0].value.replace('_', ' ')} {v[0][1].value}" if one_number else name.replace("_", " ")
-                            for name, v in arms}
+                                 and v[0][1].tag.endswith((":int", ":float")) for _, v, _ in arms)
+                editions = settings["editions"] if any(e for _, _, e in arms) else None
+
+                def keras(edition):
+                    entry = editions[edition or "2"]
+                    return f", {entry['keras'].split(' (')[0]} ({entry['loss'].replace('keras_', '')} loss)"
+
+                expected = {f"{v[0][0].value.replace('_', ' ')} {v[0][1].value}" + (keras(e) if editions else "")
+                            if one_number else name.replace("_", " ") for name, v, e in arms}
                 assert set(texts) == expected, (spec.name, texts, expected)
                 checked_legends += 1
             elif spec.kind == "sweep" and spec.sweep in ("l2d", "drl"):
@@ -511,7 +522,10 @@ def test_every_figure_fits_its_data_and_gives_config_values_as_written():
             plt.close(fig)
     assert checked_legends == len(settings["images"]["studies"]) + 2
     learning_rate = next(s for s in specs if s.x == "learning_rate")
-    assert dict(learning_rate.labels) == {"rate_1": "learning rate 1.0", "rate_0_01": "learning rate 0.01"}
+    assert dict(learning_rate.labels) == {"rate_1": "learning rate 1.0, tf.keras 2 (exact loss)",
+                                          "rate_0_01": "learning rate 0.01, tf.keras 2 (exact loss)",
+                                          "rate_1_keras3": "learning rate 1.0, Keras 3 (clipped loss)",
+                                          "rate_0_01_keras3": "learning rate 0.01, Keras 3 (clipped loss)"}
 
 
 def test_config_values_are_written_as_the_config_writes_them():

@@ -59,6 +59,7 @@ MEASURE = """() => [...document.querySelectorAll('table.claims')].map(t => ({
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.browser
 def test_every_claims_table_fits_and_its_verdicts_show_without_scrolling(report, width):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

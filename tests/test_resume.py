@@ -18,6 +18,9 @@ import pytest
 
 from conftest import REPO, TRAIN_LOG, job_outputs, kill_group, run_snakemake, start_in_group, wait_for
 
+# the slow tier (`make test-all`): whole pipelines killed, resumed and run twice at once
+pytestmark = pytest.mark.pipeline
+
 PROFILE = str(REPO / "workflow" / "profiles" / "default")  # what make passes: rerun-incomplete
 STALE_LOCK = REPO / "workflow" / "stale_lock.py"
 

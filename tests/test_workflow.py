@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from conftest import REPO, run_snakemake, write_config
 
@@ -14,6 +15,7 @@ DATA_TARGETS = [
 ]
 
 
+@pytest.mark.pipeline
 def test_data_rules_prepare_the_tiny_data_sets(tmp_path, base_config, mirror):
     config = write_config(tmp_path / "config.yaml", base_config, data=mirror["data"])
     result = run_snakemake(tmp_path, "--configfile", str(config), "--cores", "2", *DATA_TARGETS, mirror=mirror["folder"])
@@ -28,6 +30,7 @@ def test_data_rules_prepare_the_tiny_data_sets(tmp_path, base_config, mirror):
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
+@pytest.mark.pipeline
 def test_damaged_archive_stops_the_run_before_any_later_job(tmp_path, base_config, mirror):
     config = write_config(tmp_path / "config.yaml", base_config, data=mirror["data"])
     archive = mirror["archive"]
@@ -41,6 +44,7 @@ def test_damaged_archive_stops_the_run_before_any_later_job(tmp_path, base_confi
     assert list((tmp_path / "resources").glob("*.part")) == []
 
 
+@pytest.mark.pipeline
 def test_missing_mirror_file_names_the_file_and_the_variable(tmp_path, base_config, mirror):
     config = write_config(tmp_path / "config.yaml", base_config, data=mirror["data"])
     mirror["archive"].unlink()
@@ -49,6 +53,7 @@ def test_missing_mirror_file_names_the_file_and_the_variable(tmp_path, base_conf
     assert "aclImdb_v1.tar.gz: not found in the mirror folder" in result.stderr + result.stdout
 
 
+@pytest.mark.pipeline
 def test_bad_config_value_is_refused_before_any_job(tmp_path, base_config):
     config = write_config(tmp_path / "config.yaml", base_config, seed=-1)
     result = run_snakemake(tmp_path, "--configfile", str(config), "-n")
@@ -57,11 +62,13 @@ def test_bad_config_value_is_refused_before_any_job(tmp_path, base_config):
     assert "Failed validating 'minimum'" in output and "['seed']" in output
 
 
+@pytest.mark.pipeline
 def test_dry_run_of_the_whole_workflow(tmp_path):
     result = run_snakemake(REPO, "-n", "--cores", "2", "--quiet", "rules")
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.pipeline
 def test_lint_has_no_findings():
     result = run_snakemake(REPO, "--lint")
     assert result.returncode == 0, result.stdout + result.stderr

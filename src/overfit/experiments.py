@@ -15,6 +15,18 @@ from overfit.seeds import stable_seed
 TRAINING_KEYS = ("epochs", "batch_size", "edition", "learning_rate", "loss", "weight_decay", "optimizer")
 
 
+def loss(config: dict, settings: dict) -> str:
+    """The loss an experiment trains on: its own ``loss`` (or the ``training`` block's), else its edition's
+    (``editions``: how that edition's Keras computed the cross-entropy)."""
+    if settings.get("loss"):
+        return settings["loss"]
+    editions = config.get("editions", {})
+    if str(settings["edition"]) not in editions:
+        raise ConfigError(f"edition {settings['edition']}: the config's editions do not say which loss its Keras "
+                          f"computed (have: {', '.join(editions) or 'none'}); add it to `editions` or set `loss`")
+    return editions[str(settings["edition"])]["loss"]
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
@@ -42,7 +54,7 @@ def experiment(config: dict, name: str, entry: dict | None = None, protocol: str
                             dropout=entry.get("dropout", 0.0), input_dim=config["data"]["imdb"]["num_words"])
     training = TrainingSpec(
         epochs=settings["epochs"], batch_size=settings["batch_size"], edition=settings["edition"],
-        learning_rate=settings["learning_rate"], clipped_loss=settings["loss"] == "keras_clipped",
+        learning_rate=settings["learning_rate"], clipped_loss=loss(config, settings) == "keras_clipped",
         weight_decay=settings["weight_decay"], optimizer=settings["optimizer"],
     )
     return Experiment(name, model, training)

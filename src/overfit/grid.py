@@ -41,6 +41,14 @@ def protocol_models(config: dict, protocol: str, repeats: int | None = None) -> 
     return entry.get("folds", 1) * entry.get("inner_folds", 1) * used * entry.get("seeds", 1)
 
 
+def wide_runs(config: dict, protocol: str) -> list[int]:
+    """The runs a wide experiment trains under the protocol: all, or of each fold only the first ``wide_seeds``
+    seeds (their initial batches and order are those of the narrow experiments' runs of the same indices)."""
+    entry = config["protocols"][protocol]
+    seeds, kept = entry.get("seeds", 1), entry.get("wide_seeds", entry.get("seeds", 1))
+    return [run for run in range(protocol_models(config, protocol)) if run % seeds < kept]
+
+
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     """The training jobs, keyed by (protocol, job name): the experiments each trains and which of the protocol's runs.
 
@@ -61,11 +69,12 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
         for name in protocol_experiments(config, protocol):
             entry = entries[name]
             if is_wide(config, entry["hidden"]):
-                size = per_job or models
-                parts = -(-models // size)
+                runs = wide_runs(config, protocol)
+                size = per_job or len(runs)
+                parts = -(-len(runs) // size)
                 for part in range(parts):
                     job = name if parts == 1 else f"{name}.part{part + 1}"
-                    jobs[protocol, job] = {"experiments": [name], "runs": list(range(part * size, min(models, (part + 1) * size)))}
+                    jobs[protocol, job] = {"experiments": [name], "runs": runs[part * size:(part + 1) * size]}
             else:
                 settings = repr(sorted((k, v) for k, v in entry.items() if k not in ("hidden", "regularizer", "dropout")))
                 stacks.setdefault(settings, []).append(name)

@@ -6,7 +6,8 @@ model, how the values are scaled, what is missing), trained over the same
 seeds: the seed decides a run's initial weights and batch order in every
 arm, so arms compare paired by seed. The 2nd edition's protocol: Keras'
 ``validation_split`` (the last 20% of the training images, taken before
-shuffling), RMSprop as tf.keras 2 computed it, batch 128.
+shuffling), RMSprop and the cross-entropy as tf.keras 2 computed them (the
+exact loss from the logits; an arm may ask for Keras 3's clipped one), batch 128.
 
 The book ran these on MNIST; the mirror has no MNIST, so Fashion-MNIST,
 its drop-in (same shapes, harder), stands in. A study's ``input`` names
@@ -25,8 +26,9 @@ from overfit.protocols import validation_split_last
 from overfit.seeds import stable_seed
 
 # what an arm may set, and its value when neither the arm nor its study sets it
+# (``loss`` None: the edition's, from the config's ``editions``)
 DEFAULTS = {"input": "fashion_mnist", "hidden": [512], "epochs": 10, "batch_size": 128, "optimizer": "rmsprop", "learning_rate": 1e-3,
-            "scale": "unit", "extra_channels": "none", "labels": "true", "augment": 0, "rows": None, "patch": 0}
+            "edition": 2, "loss": None, "scale": "unit", "extra_channels": "none", "labels": "true", "augment": 0, "rows": None, "patch": 0}
 SCALES = ("raw", "unit", "standardized", "heterogeneous")
 
 
@@ -119,8 +121,13 @@ def arm_runs(images: np.ndarray, labels: np.ndarray, study_name: str, study: dic
     return out
 
 
+def clipped_loss(s: dict, editions: dict) -> bool:
+    """Whether an arm trains on the clipped cross-entropy: its own ``loss``, else its edition's."""
+    return (s["loss"] or editions[str(s["edition"])]["loss"]) == "keras_clipped"
+
+
 def run_study(images: np.ndarray, labels: np.ndarray, study_name: str, study: dict, seeds: int,
-              validation_split: float, base_seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+              validation_split: float, base_seed: int, editions: dict) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Every arm of a study over seeds: (tidy metric rows: study, arm, seed, epoch, split, metric, value, ...;
     the last epoch's class scores on every evaluation set, ``arm/seed/split`` -> scores, ``…/labels`` -> labels),
     so that the table's last loss and accuracy can be checked against the predictions."""
@@ -130,7 +137,8 @@ def run_study(images: np.ndarray, labels: np.ndarray, study_name: str, study: di
     for arm, s in arms.items():
         spec = DenseSpec(tuple(s["hidden"]), int(labels.max()) + 1)
         training = DenseTraining(epochs=s["epochs"], batch_size=s["batch_size"], optimizer=s["optimizer"],
-                                 learning_rate=s["learning_rate"])
+                                 learning_rate=s["learning_rate"], edition=s["edition"],
+                                 clipped_loss=clipped_loss(s, editions))
         items = arm_runs(images, labels, study_name, study, arm, seeds, validation_split, base_seed)
         trainer = DenseTrainer(spec, items[0][0].shape[1], training)
         table, params = train(items, spec, training, trainer=trainer, keep=True, progress=progress)

@@ -95,6 +95,7 @@ def job_config(experiments, protocol):
     sections = {
         "seed": config["seed"],
         "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
+        "editions": config["editions"],
         "training": config["training"],
         "experiments": {name: ENTRIES[name] for name in experiments},
     }
@@ -160,7 +161,7 @@ RECIPE_TABLES = {step: f"{RECIPE}{i + 1}_{step}.csv" for i, step in enumerate(RE
 def recipe_config():
     """The part of the config the recipe reads: editing `recipe:` reruns it, and nothing else does."""
     return {"seed": config["seed"], "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
-            "training": config["training"], "recipe": config["recipe"]}
+            "editions": config["editions"], "training": config["training"], "recipe": config["recipe"]}
 
 
 # Experiments on images and the clock (workflow/rules/images.smk)
@@ -171,7 +172,7 @@ IMAGE_STUDIES = list(config.get("images", {}).get("studies", {}))
 def image_study_config(wildcards):
     """What one study reads: editing a study of `images:` reruns that study only."""
     images = config["images"]
-    return {"seed": config["seed"], "images": {"validation_split": images["validation_split"], "seeds": images["seeds"],
+    return {"seed": config["seed"], "editions": config["editions"], "images": {"validation_split": images["validation_split"], "seeds": images["seeds"],
                                                "studies": {wildcards.study: images["studies"][wildcards.study]}}}
 
 
@@ -190,3 +191,27 @@ def clock_config(faces_only=False):
 def claims_studies(wildcards):
     """The tables of the image studies and the clock, where the config has them: their claims read them."""
     return {name: f"results/{name}.csv" for name in ("images", "clock") if name in config}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Job groups (SLURM): the `group:` of the rules. On a cluster each group job is one allocation that runs its jobs
+# with Snakemake on the node; workflow/profiles/slurm/config.yaml's `group-components` says how many unconnected
+# jobs of a group share one. A run on one machine (the local executor) ignores groups: its jobs and results are the
+# same with or without them. Wide training jobs, wide final fits and the image studies (minutes each) are in no
+# group: each is its own allocation, so that they run side by side on as many nodes. Jobs of one group that depend
+# on each other (directly) are always in one group job; a group must never wait for a job outside it that waits
+# for the group, hence the report (it waits for the figures, which wait for the tables) is in none.
+GROUP_PREPARE = "prepare"  # data preparation, the folds, the duplicate search
+GROUP_SMALL = "small"  # narrow training: stacks, sweep points, section 4.2's protocols, narrow final fits, the clock
+GROUP_RECIPE = "recipe"  # the universal workflow's steps (one task's steps form a chain) and the last-layer table
+GROUP_TABLES = "tables"  # collecting the metrics, the claims and the tables the report reads
+GROUP_FIGURES = "figures"  # the figures, each independent of the others
+
+
+def training_group(wildcards):
+    """A training job's group: none for a (part of a) wide experiment, the small jobs' group otherwise."""
+    return None if training_is_wide(wildcards.protocol, wildcards.job) else GROUP_SMALL
+
+
+def final_fit_group(wildcards):
+    return None if wide_model(wildcards.experiment) else GROUP_SMALL

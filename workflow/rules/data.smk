@@ -37,6 +37,7 @@ rule prepare_imdb:
     resources:
         mem_mb=3000,
         runtime=10,
+    group: GROUP_PREPARE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -60,6 +61,7 @@ rule folds:
     resources:
         mem_mb=1000,
         runtime=5,
+    group: GROUP_PREPARE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -100,6 +102,7 @@ rule prepare_fashion_mnist:
     resources:
         mem_mb=1000,
         runtime=10,
+    group: GROUP_PREPARE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -123,6 +126,7 @@ rule duplicates:
     resources:
         mem_mb=2000,
         runtime=5,
+    group: GROUP_PREPARE
     conda:
         "../envs/overfit.yaml"
     script:

@@ -23,6 +23,7 @@ rule final_fit:
         mem_mb=lambda w: train_mem_mb(w.experiment),
         runtime=lambda w: final_runtime_min(w.experiment),
         wide_model=lambda w: wide_model(w.experiment),
+    group: final_fit_group
     conda:
         "../envs/overfit.yaml"
     script:
@@ -49,6 +50,7 @@ rule book_3_5_check:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_SMALL
     conda:
         "../envs/overfit.yaml"
     script:

@@ -22,6 +22,7 @@ rule prepare_clock:
     resources:
         mem_mb=2000,
         runtime=5,
+    group: GROUP_PREPARE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -83,6 +84,7 @@ rule clock:
     resources:
         mem_mb=3000,
         runtime=10,
+    group: GROUP_SMALL
     conda:
         "../envs/overfit.yaml"
     script:

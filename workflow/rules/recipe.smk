@@ -22,6 +22,7 @@ rule recipe_problem:
     resources:
         mem_mb=1000,
         runtime=5,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -46,6 +47,7 @@ rule recipe_protocol:
     resources:
         mem_mb=1000,
         runtime=5,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -70,6 +72,7 @@ rule recipe_baselines:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -95,6 +98,7 @@ rule recipe_power:
     resources:
         mem_mb=3000,
         runtime=15,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -119,6 +123,7 @@ rule recipe_scale_up:
     resources:
         mem_mb=3000,
         runtime=15,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -144,6 +149,7 @@ rule recipe_tune:
     resources:
         mem_mb=3000,
         runtime=15,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -170,6 +176,7 @@ rule recipe_final:
     resources:
         mem_mb=3000,
         runtime=10,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:
@@ -209,6 +216,7 @@ rule recipe_last_layer:
     resources:
         mem_mb=3000,
         runtime=10,
+    group: GROUP_RECIPE
     conda:
         "../envs/overfit.yaml"
     script:

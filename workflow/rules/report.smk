@@ -15,6 +15,7 @@ rule collect:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -44,6 +45,7 @@ rule claims:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -66,6 +68,7 @@ rule movie_leak:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -87,6 +90,7 @@ rule sweeps:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -111,6 +115,7 @@ rule protocol_audit:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -132,6 +137,7 @@ rule tuning_leak:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_TABLES
     conda:
         "../envs/overfit.yaml"
     script:
@@ -155,6 +161,7 @@ rule figure:
     resources:
         mem_mb=2000,
         runtime=10,
+    group: GROUP_FIGURES
     conda:
         "../envs/overfit.yaml"
     script:

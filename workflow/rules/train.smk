@@ -28,6 +28,7 @@ rule train:
         # wide models are bound by this machine's matmul throughput, which two of
         # them only share; the default profile lets one run at a time
         wide_model=lambda w: training_is_wide(w.protocol, w.job),
+    group: training_group
     conda:
         "../envs/overfit.yaml"
     script:

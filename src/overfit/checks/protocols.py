@@ -22,7 +22,7 @@ KIND_SETTINGS = {
     "nested_kfold": {"folds", "inner_folds"},
 }
 # What every kind takes.
-COMMON_SETTINGS = {"kind", "experiments", "seeds", "epochs", "evaluate_test"}
+COMMON_SETTINGS = {"kind", "experiments", "seeds", "wide_seeds", "epochs", "evaluate_test"}
 
 
 def check_protocols(config: dict, sizes: Sizes) -> None:
@@ -30,6 +30,7 @@ def check_protocols(config: dict, sizes: Sizes) -> None:
     for name, entry in config["protocols"].items():
         key = f"protocols.{name}"
         _check_settings(key, entry)
+        _check_wide_seeds(key, entry)
         _check_validation(key, entry, sizes)
         _check_folds(key, entry, sizes)
 
@@ -41,6 +42,12 @@ def _check_settings(key: str, entry: dict) -> None:
         takes = ", ".join(sorted(KIND_SETTINGS[kind])) or "no settings"
         raise ConfigError(f"{key}: {', '.join(sorted(foreign))} does not apply to kind {kind!r} (it takes {takes}, "
                           f"plus {', '.join(sorted(COMMON_SETTINGS - {'kind'}))})")
+
+
+def _check_wide_seeds(key: str, entry: dict) -> None:
+    if entry.get("wide_seeds", 0) > entry.get("seeds", 1):
+        raise ConfigError(f"{key}.wide_seeds: {entry['wide_seeds']} is more than its seeds ({entry.get('seeds', 1)}): "
+                          f"a wide experiment trains the first wide_seeds of them; use at most {entry.get('seeds', 1)}")
 
 
 def _check_validation(key: str, entry: dict, sizes: Sizes) -> None:

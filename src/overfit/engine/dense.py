@@ -52,6 +52,9 @@ class DenseTraining:
     optimizer: str = "rmsprop"
     learning_rate: float = 1e-3
     edition: int = 2  # which Keras' RMSprop (optim.EDITIONS)
+    # the cross-entropy on clipped probabilities (Keras 2.0.8 and Keras 3), else exact from the logits (tf.keras 2,
+    # the 2nd edition's, inside fit): config/config.yaml's `editions` says which edition computed which
+    clipped_loss: bool = True
     eval_batch_size: int = 4096
 
 
@@ -79,24 +82,33 @@ def init(spec: DenseSpec, input_dim: int, seed: int) -> list[tuple[jax.Array, ja
     return [(layer.kernel[...], layer.bias[...]) for layer in layers]
 
 
-def forward(params, x: jax.Array, head: str) -> jax.Array:
-    """The output: class scores that sum to 1 (softmax), or the last layer's values (linear; sigmoid: the logit,
-    which the loss turns into a probability)."""
+def logits(params, x: jax.Array) -> jax.Array:
+    """The last layer's values: a softmax's logits, a sigmoid's logit, a linear head's output."""
     h = x
     for kernel, bias in params[:-1]:
         h = jax.nn.relu(h @ kernel + bias)
     kernel, bias = params[-1]
-    out = h @ kernel + bias
+    return h @ kernel + bias
+
+
+def forward(params, x: jax.Array, head: str) -> jax.Array:
+    """The output: class scores that sum to 1 (softmax), or the last layer's values (linear; sigmoid: the logit,
+    which the loss turns into a probability)."""
+    out = logits(params, x)
     return jax.nn.softmax(out, axis=-1) if head == "softmax" else out
 
 
-def per_example(outputs: jax.Array, y: jax.Array, head: str) -> tuple[jax.Array, jax.Array]:
-    """(loss, second metric) per row: cross-entropy and accuracy, or squared and absolute error."""
+def per_example(out: jax.Array, y: jax.Array, head: str, clipped: bool = True) -> tuple[jax.Array, jax.Array]:
+    """(loss, second metric) per row of the last layer's values ``out``: cross-entropy and accuracy, or squared
+    and absolute error. ``clipped``: the cross-entropy on the clipped probabilities (Keras 2.0.8, Keras 3), else
+    the exact one from the logits (tf.keras 2 inside ``fit``); the accuracy is read from the probabilities."""
     if head == "softmax":
-        return sparse_categorical_crossentropy(outputs, y), sparse_categorical_correct(outputs, y)
+        probabilities = jax.nn.softmax(out, axis=-1)
+        loss = sparse_categorical_crossentropy(probabilities if clipped else out, y, clipped)
+        return loss, sparse_categorical_correct(probabilities, y)
     if head == "sigmoid":
-        return binary_crossentropy(outputs[:, 0], y), correct(outputs[:, 0], y)
-    return mean_squared_error(outputs, y), jnp.mean(jnp.abs(outputs - y), axis=-1)
+        return binary_crossentropy(out[:, 0], y, clipped), correct(out[:, 0], y)
+    return mean_squared_error(out, y), jnp.mean(jnp.abs(out - y), axis=-1)
 
 
 class DenseTrainer:
@@ -116,7 +128,7 @@ class DenseTrainer:
         return params, self.optimizer.init(params)
 
     def _batch_loss(self, params, x, y, weights):
-        loss, other = per_example(forward(params, x, self.spec.head), y, self.spec.head)
+        loss, other = per_example(logits(params, x), y, self.spec.head, self.training.clipped_loss)
         n = jnp.maximum(weights.sum(), 1.0)
         return jnp.sum(loss * weights) / n, jnp.stack([jnp.sum(loss * weights), jnp.sum(other * weights), weights.sum()])
 
@@ -136,7 +148,7 @@ class DenseTrainer:
     def _evaluate(self, params, x, y, chunks):
         def chunk(rows):
             safe, weights = jnp.maximum(rows, 0), (rows >= 0).astype(jnp.float32)
-            loss, other = per_example(forward(params, x[safe], self.spec.head), y[safe], self.spec.head)
+            loss, other = per_example(logits(params, x[safe]), y[safe], self.spec.head, self.training.clipped_loss)
             return jnp.stack([jnp.sum(loss * weights), jnp.sum(other * weights), weights.sum()])
 
         totals = jax.lax.map(chunk, chunks).sum(axis=0)

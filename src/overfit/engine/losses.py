@@ -28,13 +28,21 @@ def correct(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return (jax.nn.sigmoid(logits) > 0.5).astype(jnp.float32) == labels
 
 
-def sparse_categorical_crossentropy(probabilities: jax.Array, labels: jax.Array) -> jax.Array:
-    """Per-example loss on a softmax output, as Keras 3 computes it (``from_logits=False``): the scores rescaled
-    to sum to 1, clipped to [1e-7, 1 − 1e-7], then −log of the true class's. The clip bounds a row's loss at about
-    16.1 and zeroes the gradient of a row whose true class scores below 1e-7, as the binary loss's clip does.
-    (tf.keras 2, the 2nd edition's, unwraps a softmax to its logits in graph mode; the two differ only there.)
+def sparse_categorical_crossentropy(scores: jax.Array, labels: jax.Array, clipped: bool = True) -> jax.Array:
+    """Per-example loss of a softmax output.
+
+    ``clipped`` (``scores`` are the softmax's probabilities): as Keras 3 and Keras 2.0.8 compute it
+    (``from_logits=False``): the scores rescaled to sum to 1, clipped to [1e-7, 1 − 1e-7], then −log of the true
+    class's. The clip bounds a row's loss at about 16.1 and zeroes the gradient of a row whose true class scores
+    below 1e-7, as the binary loss's clip does.
+    ``clipped=False`` (``scores`` are the logits): the exact loss, as tf.keras 2 (the 2nd edition's) computed it
+    inside ``fit``, where it unwraps a softmax output to its logits.
     """
-    p = probabilities / jnp.sum(probabilities, axis=-1, keepdims=True)
+    if not clipped:
+        logits = scores
+        return jax.nn.logsumexp(logits, axis=-1) - jnp.take_along_axis(
+            logits, labels[:, None].astype(jnp.int32), axis=-1)[:, 0]
+    p = scores / jnp.sum(scores, axis=-1, keepdims=True)
     p = jnp.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
     return -jnp.take_along_axis(jnp.log(p), labels[:, None].astype(jnp.int32), axis=-1)[:, 0]
 

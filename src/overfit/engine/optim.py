@@ -2,9 +2,12 @@
 
 Where epsilon sits matters here: the 10,000-wide first layer has many rare
 words whose accumulators stay tiny, and ``g / (sqrt(a) + 1e-8)`` (Keras
-2.0.8, 1st edition) takes different first steps from ``g / sqrt(a + 1e-7)``
-(tf.keras 2 / Keras 3, 2nd and 3rd editions) and from optax.rmsprop's
-default. Both keep a zero-initialised accumulator and no bias correction.
+2.0.8, 1st edition) takes different first steps from ``g / (sqrt(a) + 1e-7)``
+(tf.keras 2, 2nd edition: optimizer_v2's RMSprop without momentum computes
+``var - lr * g / (sqrt(rms) + epsilon)`` itself; only with momentum does it
+call ApplyRMSProp, epsilon inside), from ``g / sqrt(a + 1e-7)`` (Keras 3, 3rd
+edition) and from optax.rmsprop's default. All keep a zero-initialised
+accumulator and no bias correction. tests/oracle checks each against that Keras.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import optax
 
 EDITIONS = {
     1: {"epsilon": 1e-8, "epsilon_inside_sqrt": False},  # Keras 2.0.8
-    2: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # tf.keras 2.x
+    2: {"epsilon": 1e-7, "epsilon_inside_sqrt": False},  # tf.keras 2.x (optimizer_v2, momentum 0)
     3: {"epsilon": 1e-7, "epsilon_inside_sqrt": True},  # Keras 3
 }
 

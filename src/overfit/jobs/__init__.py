@@ -10,6 +10,7 @@ rules stay declarations and the tests can call a job without Snakemake.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import logging
 import os
@@ -62,19 +63,129 @@ def failure(exc: Exception, log_file: Path | None) -> str:
             f"bug in overfit or in a library it calls: {where}; please report it with that file")
 
 
-def compilation_cache() -> None:
-    """Let JAX keep compiled programs on disk, shared by the jobs of this working directory.
+def compilation_cache(job=None) -> None:
+    """Let JAX keep compiled programs on disk, shared by the jobs of this working directory (or of a cluster).
 
     Most jobs compile what another already compiled (the same model's initialisation ops, a sweep's points of one
     shape): loading it instead saves a second or two a job, and it is the same program, so the numbers do not change.
-    ``OVERFIT_JAX_CACHE`` names the folder (default ``.snakemake/jax-cache``; empty: no cache). Set before the job
-    imports JAX, which reads these variables when it starts.
+    The folder, first of: ``OVERFIT_JAX_CACHE`` in the environment (empty: no cache); the job's resource
+    ``jax_cache`` (the SLURM profile's ``default-resources`` can set it for every job: a folder on a file system
+    every node sees); ``.snakemake/jax-cache`` in the working directory. ``job`` is the ``snakemake`` object of the
+    job (found in the job's script when not given). Set before the job imports JAX, which reads these variables
+    when it starts.
+
+    Many jobs, on many nodes, write that folder at once. JAX writes an entry in place (``Path.write_bytes``), so a
+    job reading it meanwhile, or a job killed halfway, could leave or see part of one; here each entry is written
+    to a temporary file of its own and renamed into place, which readers see whole or not at all
+    (:func:`_atomic_cache_writes`).
     """
-    folder = os.environ.get("OVERFIT_JAX_CACHE", os.path.join(".snakemake", "jax-cache"))
+    folder = os.environ.get("OVERFIT_JAX_CACHE")
+    if folder is None:
+        if job is None:  # a rule's script: Snakemake put its `snakemake` object in the script's globals
+            job = getattr(sys.modules.get("__main__"), "snakemake", None)
+        resources = getattr(job, "resources", None)
+        folder = resources.get("jax_cache") if hasattr(resources, "get") else None
+        if folder is None:
+            folder = os.path.join(".snakemake", "jax-cache")
+        elif not isinstance(folder, str):
+            raise OverfitError(f"the resource jax_cache must be a folder (a string), not {folder!r}: fix "
+                               f"default-resources in the profile (workflow/profiles/slurm/config.yaml)")
     if folder:
-        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(folder))
+        # set, not defaulted: a folder inherited from the process that started the job (another job's, or a
+        # test's that ran a job in its own process) must not win over this job's own
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.abspath(folder)
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+        _atomic_cache_writes()
+    else:  # no cache, whatever the starting process had
+        os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
+
+
+_CACHE_MODULE = "jax._src.lru_cache"
+
+
+def _atomic_cache_writes() -> None:
+    """Make JAX's on-disk cache write each entry atomically: a temporary file of this process, then a rename.
+
+    Applied when JAX's cache module is imported (now, if it already is): a job that never imports JAX does not
+    pay for importing it here.
+    """
+    module = sys.modules.get(_CACHE_MODULE)
+    if module is not None:
+        _patch_cache(module)
+    elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
+
+
+class _PatchOnImport:
+    """An import hook that patches JAX's cache module right after Python runs it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != _CACHE_MODULE:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name.rpartition(".")[2], path)
+        if spec is None or spec.loader is None:
+            return None
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            _patch_cache(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _patch_cache(module) -> None:
+    cache = module.LRUCache
+    if getattr(cache.put, "overfit_atomic", False):
+        return
+    original = cache.put
+    suffix = module._CACHE_SUFFIX
+
+    def put(self, key: str, value: bytes) -> None:
+        folder = str(self.path)
+        if not key or "://" in folder or (self.eviction_enabled and len(value) > self.max_size):
+            return original(self, key, value)  # its errors and warnings; a remote folder: JAX's own writes
+        target = os.path.join(folder, f"{key}{suffix}")
+        if os.path.exists(target):
+            return
+        if self.eviction_enabled:  # JAX's lock keeps readers and the eviction out meanwhile
+            self.lock.acquire(timeout=self.lock_timeout_secs)
+        try:
+            if self.eviction_enabled:
+                self._evict_if_needed(additional_size=len(value))
+            write_atomically(target, value)
+            if self.eviction_enabled:
+                atime = os.path.join(folder, f"{key}{module._ATIME_SUFFIX}")
+                write_atomically(atime, __import__("time").time_ns().to_bytes(8, "little"))
+        finally:
+            if self.eviction_enabled:
+                self.lock.release()
+
+    put.overfit_atomic = True
+    cache.put = put
+
+
+def write_atomically(target: str, value: bytes) -> None:
+    """Write ``value`` to a temporary file beside ``target`` (its name this process's, not the cache's suffix),
+    flush it to disk, and rename it over ``target``: another process sees the whole file or none."""
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
+                                         suffix=f".{os.getpid()}.tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(value)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _label(job) -> str:

@@ -28,7 +28,7 @@ def study(job) -> None:
     images, labels = load_input(source, job.input.images)
     log.info("%s: arms %s, %d seeds each", name, ", ".join(settings["studies"][name]["arms"]), settings["seeds"])
     table, predictions = run_study(images, labels, name, settings["studies"][name], settings["seeds"],
-                                   settings["validation_split"], config["seed"])
+                                   settings["validation_split"], config["seed"], config["editions"])
     _csv(table, job.output.table)
     with atomic_path(job.output.predictions) as partial, open(partial, "wb") as stream:
         np.savez_compressed(stream, **predictions)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from overfit.chapter import TUNING_ROLES, by_capacity
-from overfit.grid import protocol_experiments
+from overfit import sweeps
+from overfit.grid import is_wide, protocol_experiments
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class FigureSpec:
     panels: tuple[tuple[str, str], ...] = ()  # sweep: (column of results/sweeps.csv, its title) per panel
     # the legend's label of each image study's arm, or of each value of a sweep's hue, from the config (written())
     labels: tuple[tuple[str, str], ...] = ()
+    # book_4_4: (experiment, lowest validation loss from which its run stalls): that model's two modes drawn apart
+    # (overfit.report.modes; chapter ``book.modes``)
+    modes: tuple = ()
 
 
 def written(value) -> str:
@@ -51,14 +55,27 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def arm_labels(arms: dict) -> tuple[tuple[str, str], ...]:
+def arm_labels(arms: dict, editions: dict | None = None) -> tuple[tuple[str, str], ...]:
     """The legend's name of each arm of an image study: where every arm sets the same one setting to a number (the
     learning-rate study), that setting and number as the config writes them ("learning rate 0.01", not the arm's
-    name "rate 0 01"); else the arm's name."""
-    keys = {tuple(settings) for settings in arms.values()}
-    if len(keys) == 1 and len(key := next(iter(keys))) == 1 and all(_number(s[key[0]]) for s in arms.values()):
-        return tuple((arm, f"{key[0].replace('_', ' ')} {written(s[key[0]])}") for arm, s in arms.items())
+    name "rate 0 01"), and, where some arm sets its own ``edition``, whose Keras it trains as (config ``editions``);
+    else the arm's name."""
+    numbers = {tuple(k for k in settings if k != "edition") for settings in arms.values()}
+    by_edition = editions and any("edition" in settings for settings in arms.values())
+    if len(numbers) == 1 and len(key := next(iter(numbers))) == 1 and all(_number(s[key[0]]) for s in arms.values()):
+        def label(s: dict) -> str:
+            text = f"{key[0].replace('_', ' ')} {written(s[key[0]])}"
+            if by_edition:
+                keras = editions[str(s.get("edition", IMAGE_EDITION))]
+                text += f", {keras['keras'].split(' (')[0]} ({LOSS_WORDS[keras['loss']]})"
+            return text
+        return tuple((arm, label(s)) for arm, s in arms.items())
     return tuple((arm, arm.replace("_", " ")) for arm in arms)
+
+
+# how a legend names each edition's loss (config ``editions``), and the image studies' edition (overfit.images)
+LOSS_WORDS = {"keras_clipped": "clipped loss", "exact": "exact loss"}
+IMAGE_EDITION = 2
 
 
 BOOK = "1. The book's figures"
@@ -98,8 +115,10 @@ IMAGE_FIGURES = {
                         "accuracy stays at chance (0.1); thin: each seed, thick: the mean."),
     "learning_rate": ("RMSprop at learning rates 1.0 and 0.01 (2nd ed., listings 5.7-5.8)",
                       (("train", "acc"), ("validation", "acc")),
-                      "Training and validation accuracy of the same model at two learning rates; thin: each seed, "
-                      "thick: the mean."),
+                      "Training and validation accuracy of the same model at two learning rates, each trained as "
+                      "the 2nd edition's tf.keras 2 did (the exact cross-entropy from the logits: the claims read "
+                      "these; RMSprop's epsilon outside the square root) and as Keras 3 does (the cross-entropy of the "
+                      "clipped probabilities; epsilon inside the root); thin: each seed, thick: the mean."),
     "capacity": ("Too little capacity against enough (2nd ed., listings 5.9-5.11)",
                  (("train", "loss"), ("validation", "loss")),
                  "Logistic regression, Dense(10, softmax), against Dense(96) → Dense(96) → Dense(10): training and "
@@ -161,13 +180,25 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                 f"{reference} on the 3.5 hold-out: training {word} (dots) and validation {word} (line), median of "
                 f"{seeds(book_3_5)} seeds with each seed's run faint; grey: the book's notebook run."))
     book_4_4 = roles.get("book_4_4")
+    two_modes = chapter.get("book", {}).get("modes", {}).get("book_4_4")
     for role, split, title in BOOK_4_4:
         other = roles.get(role)
         if book_4_4 and other and runs(book_4_4, reference, other):
+            modes, seeds_of = (), seeds(book_4_4)
+            if two_modes and roles.get(two_modes["role"]) == other:
+                modes = (other, two_modes["stalls_from"])
+            if is_wide(config, sweeps.entries(config)[other]["hidden"]):
+                seeds_of = protocols[book_4_4].get("wide_seeds", seeds_of)
+            caption = (f"{title}, on the book's protocol: median of the seeds (crosses = {reference}, dots = {other}; "
+                       f"{seeds(book_4_4)} seeds of {reference}, {seeds_of} of {other}), each seed's run as a faint line; "
+                       "grey: the book's notebook run.")
+            if modes:
+                caption += (f" {other} has two modes: a run stalls when its lowest validation loss is {modes[1]:g} or "
+                            "more; each mode's median is drawn apart with its frequency, beside that of Keras 3 running "
+                            "the book's code.")
             specs.append(FigureSpec(
                 f"book_4_4_{other}_{split}", BOOK, title, "book_4_4", book_4_4, (reference, other), split, "loss",
-                book=book("book_4_4", reference, other), caption=f"{title}, on the book's protocol: median of {seeds(book_4_4)} seeds (crosses = {reference}, dots = {other}), "
-                "each seed's run as a faint line; grey: the book's notebook run."))
+                book=book("book_4_4", reference, other), caption=caption, modes=modes))
     folded = roles.get("folded")
     if folded and runs(folded, reference):
         for other in protocol_experiments(config, folded):
@@ -226,7 +257,7 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
         title, _, caption = IMAGE_FIGURES.get(study, (study.replace("_", " ").capitalize(), (), "Each arm; thin: each "
                                                       "seed, thick: the mean."))
         specs.append(FigureSpec(f"images_{study}", PREPARATION, title, "images", "", (), "validation", "acc", caption,
-                                x=study, labels=arm_labels(settings.get("arms", {}))))
+                                x=study, labels=arm_labels(settings.get("arms", {}), config.get("editions"))))
     if config.get("clock"):
         specs.append(FigureSpec(
             "clock", PREPARATION, "The clock: reading error against training faces and compute (4.3.2)", "clock", "",

@@ -27,6 +27,7 @@ import pandas as pd
 
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
+from overfit.report import modes
 from overfit.report.sweeps import ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 
@@ -216,6 +217,26 @@ class Context:
     def runs(self, experiment: str, protocol: str) -> int:
         return runs_of(self.metrics, experiment, protocol)
 
+    def book_mode(self, protocol_role: str, protocol: str, experiments) -> tuple[pd.Index, str] | None:
+        """Where one of ``experiments`` has two modes under the protocol (chapter ``book.modes``): the runs in the
+        mode the book's recorded run was in, and a sentence that says so; else None."""
+        entry = self.chapter.get("book", {}).get("modes", {}).get(protocol_role)
+        if not entry:
+            return None
+        experiment = self.experiments(entry["role"])[0]
+        if experiment not in experiments:
+            return None
+        section = self.chapter["book"].get("runs", {}).get(protocol_role, {})
+        book_mode = modes.book_run_mode(self.book, section.get("section"), section.get(entry["role"]), entry["stalls_from"])
+        if book_mode is None:
+            return None
+        mode = modes.mode_of(modes.lowest_validation_loss(self.metrics, experiment, protocol), entry["stalls_from"])
+        kept = mode.index[mode == book_mode]
+        words = (f"read in the mode of the book's run of {experiment} ({book_mode}: lowest validation loss "
+                 f"{'≥' if book_mode == modes.STALLS else '<'} {entry['stalls_from']:g}): {len(kept)} of its {len(mode)} runs "
+                 f"({modes.frequency_words(mode)})")
+        return kept, words
+
     def folded(self, protocol: str) -> bool:
         return self.config["protocols"][protocol]["kind"] in FOLDED_KINDS
 
@@ -296,7 +317,8 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
             common = values_a.index.intersection(values_b.index)
             per_run = (values_b.loc[common] - values_a.loc[common])
             result.statistic = f"{what}: {b} − {a}, paired by run"
-            total = max(ctx.runs(a, protocol), ctx.runs(b, protocol))
+            # the runs both trained (a protocol's wide experiments may train only its first seeds)
+            total = min(ctx.runs(a, protocol), ctx.runs(b, protocol))
             result.detail = f"means: {a} {values_a.mean():.4g}, {b} {values_b.mean():.4g}"
             result.detail += _censored({n: ctx.curves(n, protocol, split, metric) for n in (a, b)}, row)
             reference, floor_of = a, (a, b)
@@ -310,8 +332,9 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
             along = ("the sweep's order" if row["trend"] in chapter_roles.SWEEP_ROLES else "the number of parameters")
             result.statistic = (f"Spearman correlation, per run, of {along} with the {what} "
                                 f"({' < '.join(names)})")
-            # a sweep's points train fewer runs than the experiments it includes: count the runs all have
-            total = (min if row["trend"] in chapter_roles.SWEEP_ROLES else max)(ctx.runs(n, protocol) for n in names)
+            # a sweep's points train fewer runs than the experiments it includes, and a protocol's wide experiments
+            # may train only its first seeds: count the runs all have
+            total = min(ctx.runs(n, protocol) for n in names)
             result.detail = "means: " + ", ".join(f"{n} {table[n].mean():.4g}" for n in names)
             reference, floor_of = names[0], tuple(names)
         else:
@@ -322,9 +345,15 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
             reference, floor_of = name, (name,)
             result.detail = _censored({name: ctx.curves(name, protocol, split, metric)}, row).removeprefix("; ")
         claimed = _claimed(row, result, [ctx.curves(n, protocol, split, metric) for n in floor_of])
+        mode = ctx.book_mode(protocol_role, protocol, floor_of)
     except NotRun as reason:
         result.detail = str(reason)
         return result
+    if mode is not None:
+        kept, words = mode
+        total -= int((~per_run.index.isin(kept)).sum())
+        per_run = per_run[per_run.index.isin(kept)]
+        result.detail = "; ".join(part for part in (result.detail, words) if part)
     per_run = per_run.dropna()
     epochs = int(ctx.curves(reference, protocol, split, metric).columns.max())
     statistic_bounds = (CORRELATION if "trend" in row

@@ -12,6 +12,7 @@ import seaborn as sns  # noqa: E402
 
 from overfit.files import atomic_path  # noqa: E402
 from overfit.recipe.heads import MEASURES, PROBLEMS  # noqa: E402
+from overfit.report import modes  # noqa: E402
 from overfit.report.catalog import IMAGE_FIGURES, FigureSpec  # noqa: E402
 
 BOOK_COLOUR = "0.6"
@@ -37,6 +38,27 @@ def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: st
     median = rows.groupby("epoch").value.median()
     runs = rows.groupby(RUN).ngroups
     ax.plot(median.index, median.values, style, color=colour, markersize=markersize, label=f"{label} (ours, median of {runs})")
+
+
+def _two_modes(ax, metrics: pd.DataFrame, spec: FigureSpec, rows: pd.DataFrame, colour: str, marker: str) -> None:
+    """A model with two modes: each mode's runs faint and its median, labelled with how many runs it holds (and how
+    many seeds of Keras 3 running the book's code stalled, where measured)."""
+    experiment, stalls_from = spec.modes
+    mode = modes.mode_of(modes.lowest_validation_loss(metrics, experiment, spec.protocol), stalls_from)
+    keras = modes.keras_frequency()
+    for name, style, alpha in ((modes.LEARNS, "-", 0.25), (modes.STALLS, "--", 0.15)):
+        kept = mode.index[mode == name]
+        if not len(kept):
+            continue
+        in_mode = rows[pd.MultiIndex.from_frame(rows[RUN]).isin(kept)]
+        for _, run in in_mode.groupby(RUN):
+            ax.plot(run.epoch, run.value, style, color=colour, alpha=alpha, linewidth=0.8)
+        median = in_mode.groupby("epoch").value.median()
+        label = f"{experiment}, {name} (ours: {len(kept)} of {len(mode)} runs"
+        if name == modes.STALLS and keras:
+            label += f"; Keras 3: {keras[0]} of {keras[1]} seeds"
+        ax.plot(median.index, median.values, marker + style, color=colour, markersize=5,
+                alpha=1.0 if name == modes.LEARNS else 0.6, label=label + ")")
 
 
 def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.DataFrame | None = None):
@@ -75,8 +97,11 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
                 ax.plot(theirs.epoch, theirs.value, style, color=BOOK_COLOUR, alpha=0.8, label=f"{word} {label} (book)")
     elif spec.kind == "book_4_4":
         for i, experiment in enumerate(spec.experiments):
-            _seeds_and_median(ax, _rows(metrics, spec.protocol, experiment, spec.split, spec.metric), MARKERS[i], COLOURS[i],
-                              experiment, 8 if i == 0 else 5)
+            rows = _rows(metrics, spec.protocol, experiment, spec.split, spec.metric)
+            if spec.modes and experiment == spec.modes[0]:
+                _two_modes(ax, metrics, spec, rows, COLOURS[i], MARKERS[i])
+            else:
+                _seeds_and_median(ax, rows, MARKERS[i], COLOURS[i], experiment, 8 if i == 0 else 5)
             if experiment in book_names:
                 theirs = _book_curve(book, "4.4", book_names[experiment], spec.split, spec.metric)
                 ax.plot(theirs.epoch, theirs.value, MARKERS[i] + ":", color=BOOK_COLOUR, markersize=8 if i == 0 else 5,
