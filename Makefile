@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(HASH)
 ORACLE_STAMP := $(VENV)/.oracle-$(HASH)
 DOCS_STAMP := $(VENV)/.docs-$(HASH)
 
-.PHONY: reproduce reproduce-full test test-all docs seed-check
+.PHONY: reproduce reproduce-full test test-slow test-all docs seed-check
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -49,9 +49,12 @@ reproduce-full: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -m "not slow"
 
-# Every test: the fast tier and the slow one (Keras oracles, SLURM, whole pipelines, the browser). CI runs this.
-test-all: $(ORACLE_STAMP)
-	$(VENV)/bin/python -m pytest
+# The slow tier alone (Keras oracles, SLURM, whole pipelines, the browser; pyproject.toml's markers).
+test-slow: $(ORACLE_STAMP)
+	$(VENV)/bin/python -m pytest -m slow
+
+# Every test: the fast tier, then the slow one. CI runs this (as `make test`, then `make test-slow`).
+test-all: test test-slow
 
 # The documentation site, built strictly (a broken link or a missing page fails), into results/site.
 docs: $(DOCS_STAMP)

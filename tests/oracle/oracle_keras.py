@@ -42,12 +42,11 @@ def _tf_keras():
 
 # --------------------------------------------------------------------------------------------------- layers
 
-def keras3_given_dropout():
-    keras = _keras3()
+def _given_dropout(layer, where):
+    """A Keras layer class (``layer``: Keras 3's or tf-keras' base, ``where``: its framework's) that applies
+    inverted dropout with the keep-mask given as an input (the engine's), in training only."""
 
-    class GivenDropout(keras.layers.Layer):
-        """Inverted dropout with the keep-mask given as an input (the engine's), in training only."""
-
+    class GivenDropout(layer):
         def __init__(self, rate, **kwargs):
             super().__init__(**kwargs)
             self.rate = rate
@@ -55,27 +54,20 @@ def keras3_given_dropout():
         def call(self, inputs, training=None):
             h, keep = inputs
             if training:
-                return keras.ops.where(keep > 0, h / (1.0 - self.rate), 0.0)
+                return where(keep > 0, h / (1.0 - self.rate), 0.0)
             return h
 
     return GivenDropout
+
+
+def keras3_given_dropout():
+    keras = _keras3()
+    return _given_dropout(keras.layers.Layer, keras.ops.where)
 
 
 def tf_keras_given_dropout():
     tf, tf_keras = _tf_keras()
-
-    class GivenDropout(tf_keras.layers.Layer):
-        def __init__(self, rate, **kwargs):
-            super().__init__(**kwargs)
-            self.rate = rate
-
-        def call(self, inputs, training=None):
-            h, keep = inputs
-            if training:
-                return tf.where(keep > 0, h / (1.0 - self.rate), 0.0)
-            return h
-
-    return GivenDropout
+    return _given_dropout(tf_keras.layers.Layer, tf.where)
 
 
 def keras208_binary_crossentropy(y_true, y_pred):
