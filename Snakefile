@@ -36,7 +36,9 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/recipe.smk"
 include: "workflow/rules/images.smk"
+include: "workflow/rules/pretraining.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/explorer.smk"
 
 
 rule all:

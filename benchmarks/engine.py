@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/engine.py [--widths 4 16 512 1024] [--epochs 20] [--rounds 2]
     .venv/bin/python benchmarks/engine.py --profile 1024     # where one training step's time goes
     .venv/bin/python benchmarks/engine.py --dense-path       # the dense path (images) against the dense reference
+    .venv/bin/python benchmarks/engine.py --isa avx2 ...     # as an AVX2-only CPU runs it (see emulate)
 
 Every measurement trains on the 3.5 hold-out (15,000 training, 10,000
 validation reviews): one model-epoch = its 30 training steps (batches of 512)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +32,57 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "results" / "data" / "imdb"
 TRAIN_ROWS, VALIDATION_ROWS, BATCH = np.arange(10000, 25000), np.arange(10000), 512
 SEGMENT_UP_TO = 64  # gather + segment_sum, timed up to this width (far slower above)
+used = {}  # (specs, mode, kernel asked for) → the kernel the trainer trained with (auto: engine.choice's pick)
+
+
+# What limits this process to an instruction set, on a machine that has more: the compiled kernel without its
+# AVX-512 clone (engine.native), XLA's generated code, and the floor's matmul (numpy's OpenBLAS; floor.py says why).
+ISA_ENV = {"avx2": {"OVERFIT_NATIVE_ISA": "avx2", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2", "OPENBLAS_CORETYPE": "Haswell"}}
+
+
+def emulate(isa: str) -> None:
+    """Re-executes this script limited to ``isa`` (the environment must be set before JAX and numpy load).
+
+    An emulation: the same cores, caches and memory, another instruction set. XLA's own matmul (YNNPACK) still picks
+    its kernel by the CPU; on AMD's Zen 4, which runs AVX-512 as two 256-bit halves, its rate is AVX2's.
+    """
+    wanted = ISA_ENV[isa]
+    if all(value in os.environ.get(name, "").split() for name, value in wanted.items()):
+        return
+    env = dict(os.environ)
+    env.update({name: value for name, value in wanted.items() if name != "XLA_FLAGS"})
+    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {wanted['XLA_FLAGS']}".strip()
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def describe_machine() -> None:
+    """The CPU, whether it has AVX2 and AVX-512, and the instruction sets this run is limited to."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    has = ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in ("avx2", "avx512f"))
+    print(f"CPU: {fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')}, model "
+          f"{fields.get('model', '?')}), {os.cpu_count()} cores; {has}")
+    cap = os.environ.get("OVERFIT_NATIVE_ISA")
+    xla = next((f for f in os.environ.get("XLA_FLAGS", "").split() if f.startswith("--xla_cpu_max_isa")), None)
+    print(f"in force: compiled kernel {'up to ' + cap if cap else 'every build (the widest the CPU has runs)'}; "
+          f"XLA's code {xla.split('=')[1] if xla else 'unlimited'}; floor matmul "
+          f"{'numpy OpenBLAS, core type ' + os.environ['OPENBLAS_CORETYPE'] if cap else 'XLA (YNNPACK)'}"
+          f"{'  [an emulation: this CPU has AVX-512]' if cap and 'avx512f' in flags else ''}")
+
+
+def compiled_build() -> str:
+    """Which build of the compiled kernel this CPU runs (csr_kernel.cc's overfit_csr_isa): avx512f, avx2 or sse2."""
+    import ctypes
+
+    from overfit.engine import native
+
+    library = ctypes.CDLL(str(native.library_path()))
+    if not hasattr(library, "overfit_csr_isa"):
+        return "unnamed"
+    library.overfit_csr_isa.restype = ctypes.c_char_p
+    return library.overfit_csr_isa().decode()
 
 
 def load():
@@ -70,6 +123,7 @@ def seconds_per_model_epoch(specs, epochs, splits, trainers, mode="sparse", kern
     key = (specs, epochs, mode, kernel)
     if key not in trainers:  # warm-up: compile outside the timing
         trainers[key] = Trainer(specs, training)
+        used[specs, mode, kernel] = trainers[key].kernel
         train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
     start = time.perf_counter()
     train_stack(specs, holdout_runs(1), training, splits, trainer=trainers[key])
@@ -230,27 +284,35 @@ def main() -> None:
     parser.add_argument("--memory-models", type=int, default=0)
     parser.add_argument("--profile", type=int, metavar="WIDTH")
     parser.add_argument("--memory-child", type=int, nargs=3, metavar=("WIDTH", "MODELS", "EPOCHS"))
+    parser.add_argument("--isa", choices=sorted(ISA_ENV),
+                        help="run as a CPU limited to this instruction set does (on a CPU with more: an emulation)")
     args = parser.parse_args()
+    if args.isa:
+        emulate(args.isa)
     if args.memory_child:
         return memory_child(*args.memory_child)
+    describe_machine()
     from overfit.engine.model import ModelSpec
 
     splits, trainers = load(), {}
     if args.profile:
         return profile(args.profile, splits)
-    rates = flops, bandwidth = machine_rates()
+    rates = flops, bandwidth = machine_rates("openblas" if os.environ.get("OVERFIT_NATIVE_ISA") else "xla")
     print(f"this machine: float32 matmul {flops / 1e9:.0f} GFLOP/s, streaming update {bandwidth / 1e9:.1f} GB/s")
     if args.dense_path:
         return dense_path(splits, rates, args.rounds, args.epochs or 2)
     args.epochs = args.epochs or 20
     from overfit.engine import native
 
-    kernel = "the compiled kernel" if native.available() else "XLA's CSR: the compiled kernel is NOT AVAILABLE here"
+    kernel = (f"the compiled kernel, its {compiled_build()} build" if native.available()
+              else "XLA's CSR: the compiled kernel is NOT AVAILABLE here")
+    if os.environ.get("OVERFIT_SPARSE_KERNEL"):
+        kernel += f"; OVERFIT_SPARSE_KERNEL={os.environ['OVERFIT_SPARSE_KERNEL']} forces the engine's kernel"
     print(f"\nseconds per model-epoch (15,000 train + 10,000 validation reviews), median of {args.rounds} rounds,"
           f" alternating:\nthe engine as the pipeline runs it ({kernel}), then with XLA's CSR kernel (its fallback:"
           f" the same numbers),\nand up to width {SEGMENT_UP_TO} with gather + segment_sum")
     print(f"{'width':>6} {'engine':>8} {'floor':>8} {'engine/floor':>13} {'XLA CSR':>8} {'/floor':>7} {'segment':>8}"
-          f" {'/floor':>7}" + (f" {'dense (book)':>13}" if args.dense else ""))
+          f" {'/floor':>7}" + (f" {'dense (book)':>13}" if args.dense else "") + f" {'engine/CSR':>11}  engine's kernel")
     for width in args.widths:
         spec = (ModelSpec.build([width, width]),)
         times = {"auto": [], "csr": [], "segment": [], "dense": []}
@@ -267,8 +329,8 @@ def main() -> None:
             return f" {t:>8.3f} {t / floor:>6.2f}x" if t else f" {'':>8} {'':>7}"
 
         dense = f" {np.median(times['dense']):>13.3f}" if args.dense else ""
-        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{column('csr')}{column('segment')}{dense}",
-              flush=True)
+        print(f"{width:>6} {engine:>8.3f} {floor:>8.3f} {engine / floor:>12.2f}x{column('csr')}{column('segment')}{dense}"
+              f" {engine / np.median(times['csr']):>10.2f}x  {used[spec, 'sparse', 'auto']}", flush=True)
 
     if args.stacks:
         print(f"\nwidth-16 models (16-16-1, every other one with L2) trained as a stack sharing each step, against alone;"

@@ -10,8 +10,10 @@ Shared by benchmarks/engine.py (one model) and benchmarks/pipeline.py (a whole r
   accumulator (16 bytes each) and reads the first-layer rows of the batch's
   distinct words.
 - Rates, measured when called (the best of several tries): a float32
-  512 × 1024 × 1024 matmul, and an in-place RMSprop-like update of a
-  10,000 × 1024 kernel (the optimizer's own access pattern).
+  512 × 1024 × 1024 matmul (through XLA; under benchmarks/engine.py
+  --isa avx2, numpy's OpenBLAS limited to AVX2), and an in-place
+  RMSprop-like update of a 10,000 × 1024 kernel (the optimizer's own
+  access pattern).
 """
 
 from __future__ import annotations
@@ -31,15 +33,28 @@ def timed(fn, repeats: int = 5) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def machine_rates() -> tuple[float, float]:
-    """(FLOP/s, bytes/s) of this machine, measured now."""
-    import jax
-    import jax.numpy as jnp
+def machine_rates(matmul: str = "xla") -> tuple[float, float]:
+    """(FLOP/s, bytes/s) of this machine, measured now; the matmul through XLA, or ``"openblas"``: numpy's.
 
-    a, b = jnp.ones((512, 1024), jnp.float32), jnp.ones((1024, 1024), jnp.float32)
-    matmul = jax.jit(lambda a, b: a @ b)
+    numpy's OpenBLAS obeys OPENBLAS_CORETYPE (Haswell: AVX2 only); XLA's matmul (a YNNPACK call) picks its kernel by
+    the CPU and ignores XLA_FLAGS=--xla_cpu_max_isa, so an AVX2-only floor on a machine with AVX-512 needs numpy's.
+    """
+    a, b = np.ones((512, 1024), np.float32), np.ones((1024, 1024), np.float32)
+    if matmul == "openblas":
+        def product():
+            return a @ b
+        for _ in range(100):  # OpenBLAS starts its threads and touches its buffers on the first calls
+            product()
+    else:
+        import jax
+        import jax.numpy as jnp
+
+        a, b, jitted = jnp.asarray(a), jnp.asarray(b), jax.jit(lambda a, b: a @ b)
+
+        def product():
+            return jitted(a, b)
     # the best of several tries: the machine's limit, not a moment when something else ran
-    flops = max(2 * 512 * 1024 * 1024 / timed(lambda: matmul(a, b), 20) for _ in range(10))
+    flops = max(2 * 512 * 1024 * 1024 / timed(product, 20) for _ in range(10))
 
     return flops, 16 * 10000 * 1024 / update_seconds((10000, 1024))
 

@@ -66,6 +66,7 @@ def dense_floor(results: Path, stage: str, name: str, config: dict, flops_per_se
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "results")
+    parser.add_argument("--log", type=Path, help="the run's Snakemake log (default: the latest in .snakemake/log)")
     args = parser.parse_args()
     from overfit import sweeps
     from overfit.data import imdb
@@ -74,7 +75,8 @@ def main() -> None:
     entries = sweeps.entries(config)  # the experiments and the sweeps' points
     ids, distinct = review_stats(imdb.load_split(args.results / "data" / "imdb" / "train.npz"))
     rates = machine_rates()
-    log = max((args.results.parent / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
+    log = args.log or max((args.results.parent / ".snakemake" / "log").glob("*.snakemake.log"),
+                          key=lambda p: p.stat().st_mtime)
     start = datetime.strptime(log.name.split(".snakemake")[0], "%Y-%m-%dT%H%M%S.%f").timestamp()
     wall = log.stat().st_mtime - start
     rows = []

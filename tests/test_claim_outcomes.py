@@ -306,6 +306,10 @@ def _value_at_epoch_3(run, split, metric, value):
     run.curve(split, metric, falling=True, at_epoch_3=value)
 
 
+def _value_at_highest_mean_epoch(run, split, metric, value):
+    run.curve(split, metric, constant=value)  # every epoch the same: whichever the runs' mean peaks at reads it
+
+
 def _gap_at_last_epoch(run, split, metric, value):
     # validation − training at the last epoch, whatever the row's split: the validation curve ends that far above
     run.curve("validation", metric, falling=False, last=draw(run.curve("train", metric))[-1] + value)
@@ -332,6 +336,7 @@ MAKERS = {
         1, EPOCHS + 1, 1, 8, tuple(float(e) for e in range(1, EPOCHS + 2)))),
     "value_at_epoch_3": (_value_at_epoch_3, lambda metric: Bounds(0.01, 1.0, 0.05, 0.3)),
     "gap_at_last_epoch": (_gap_at_last_epoch, lambda metric: Bounds(0.0, 1.0, 0.05, 0.2)),
+    "value_at_highest_mean_epoch": (_value_at_highest_mean_epoch, _values),
 }
 # a trend's per-run statistic: the rank correlation with the order, built as +1 or −1 (a monotone curve of points)
 TREND_BOUNDS = Bounds(-1.0, 1.0, 1.0, 0.0, (-1.0, 1.0))
@@ -360,6 +365,9 @@ class Synthetic:
         self.image_runs: dict[tuple[str, str], list[Run]] = {}
         self.clock: list[dict] = []
         self.scores: list[dict] = []
+        # section 4.1's pretraining study: (start, size) -> per-run values (folds × repeats), peaked at epoch 3
+        self.pretraining: dict[tuple[str, str], np.ndarray] = {}
+        self.pretraining_links: list = []  # (first size's cell, second's, the change between them) of a two-size row
 
     def runs(self, experiment: str, protocol: str, groups: int | None = None) -> list[Run]:
         """An experiment's runs under a protocol: folds × repeats where it has folds, else seeds or repeats (as the
@@ -414,7 +422,22 @@ class Synthetic:
         scores = pd.DataFrame(self.scores, columns=["experiment", "fit", "seed", "epochs", "test_loss",
                                                     "test_data_loss", "test_acc", "diverged"])
         return (pd.DataFrame(metrics), scores, pd.DataFrame(images) if images["study"] else None,
-                pd.DataFrame(self.clock) if self.clock else None)
+                pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table())
+
+    def pretraining_table(self) -> pd.DataFrame | None:
+        """The pretraining study's validation accuracy: every run peaks at epoch 3 at its value (scratch: 0.7)."""
+        if not self.pretraining:
+            return None
+        sizes = {"smallest": 100, "largest": 3000}
+        rows = []
+        for (start, size), values in self.pretraining.items():
+            for i, value in enumerate(values):
+                for epoch in EPOCH:
+                    rows.append({"start": start, "labeled": sizes[size], "repeat": i // 4, "fold": i % 4, "seed": 0,
+                                 "epoch": epoch, "split": "validation", "metric": "acc",
+                                 "value": value - 0.01 * abs(epoch - 3), "diverged": False, "train_size": sizes[size],
+                                 "validation_size": 6250, "pool_size": 18750})
+        return pd.DataFrame(rows)
 
 
 # --- the rows: each writes the inputs that give an outcome, and returns the value each result row must show -----
@@ -431,7 +454,8 @@ def build(row: dict, outcome: str, data: Synthetic, claimed: dict[str, dict]) ->
 
     ``claimed``: the row's thresholds by result protocol (its own ``claimed``, unless computed from the runs).
     """
-    for key, design in (("images", _image_row), ("clock", _clock_row), ("fit", _fit_row), ("study", _study_row)):
+    for key, design in (("images", _image_row), ("clock", _clock_row), ("fit", _fit_row), ("study", _study_row),
+                        ("pretraining", _pretraining_row)):
         if key in row:
             return design(row, outcome, data, claimed)
     return _curve_row(row, outcome, data, claimed)
@@ -546,6 +570,33 @@ def _clock_row(row, outcome, data, claimed):
         values = targets(claimed["clock"], outcome, SEEDS, CLOCK_BOUNDS)
         data.clock.append(reading(spec["of"], 0, 0, float(values.mean()), float(values.std(ddof=1)), len(values)))
     return {"clock": float(values.mean())}
+
+
+PRETRAINING_RUNS = 4 * FOLD_REPEATS  # folds × seeds
+PRETRAINING_BOUNDS = Bounds(-0.25, 0.25, 0.02, 0.0)  # an accuracy difference of two starts
+
+
+def _pretraining_row(row, outcome, data, claimed):
+    """b − a per run at one size (a at 0.7, b above it by the target); with two sizes, that difference at the first
+    − at the second: b − a at the second size is set below the first's by the target. A guard built after the row
+    (13a for 13c) rewrites the first size's b; the second's is then re-derived from it, so the row's value stays."""
+    spec = row["pretraining"]
+    a, b = spec["compare"]
+    values = targets(claimed["pretraining"], outcome, PRETRAINING_RUNS, PRETRAINING_BOUNDS)
+    sizes = [spec["labeled"]] if isinstance(spec["labeled"], str) else list(spec["labeled"])
+    base = np.full(PRETRAINING_RUNS, 0.7)
+    for size in sizes:
+        data.pretraining[(a, size)] = base
+    if len(sizes) == 1:
+        data.pretraining[(b, sizes[0])] = base + values
+        dependants = [d for d in data.pretraining_links if d[0] == (b, sizes[0])]
+        for _, target, change in dependants:  # a row built before, reading this difference: keep its change
+            data.pretraining[target] = base + values - change
+    else:
+        first = data.pretraining.setdefault((b, sizes[0]), base + 0.1)
+        data.pretraining[(b, sizes[1])] = first - values
+        data.pretraining_links.append(((b, sizes[0]), (b, sizes[1]), values))
+    return {"pretraining": float(values.mean())}
 
 
 # --- section 4.2: estimates of protocols on the reference model (overfit.report.audit, overfit.report.tuning) ----
@@ -669,6 +720,8 @@ def _keys(row: dict) -> list[str]:
         return [row["images"]["study"]]
     if "clock" in row:
         return ["clock"]
+    if "pretraining" in row:
+        return ["pretraining"]
     if "fit" in row:
         return [row["fit"]]
     if "study" in row:
@@ -699,8 +752,8 @@ def thresholds(row: dict, outcome: str) -> dict[str, dict]:
 # --- the tests ---------------------------------------------------------------------------------------------------
 
 def compute(data: Synthetic) -> pd.DataFrame:
-    metrics, scores, images, clock = data.tables()
-    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock)
+    metrics, scores, images, clock, pretraining = data.tables()
+    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining)
 
 
 def run_case(case: Case) -> tuple[pd.DataFrame, dict[str, float], dict[str, dict]]:

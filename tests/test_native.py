@@ -1,5 +1,6 @@
 """The compiled CSR kernel (engine.native): XLA's CSR numbers bit for bit, and a clean fallback where it cannot be built."""
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -167,3 +168,58 @@ def test_the_kernel_refuses_a_batch_outside_its_arrays_and_touches_nothing(bad):
     ids, indptr = random_csr(rows, vocabulary, 3)
     counts = np.broadcast_to(np.diff(indptr)[:, None], (rows, width))
     assert np.array_equal(np.asarray(native.gather(ids, indptr[:-1], indptr[1:], kernel)), counts)
+
+
+def _cpu_flags() -> set[str]:
+    info = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    return set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+
+
+def _build_runs(library: ctypes.CDLL) -> str:
+    library.overfit_csr_isa.restype = ctypes.c_char_p
+    return library.overfit_csr_isa().decode()
+
+
+@needs_kernel
+@pytest.mark.parametrize("cap", ["avx2", "sse2"])
+def test_a_build_capped_at_an_older_instruction_set_gives_the_same_numbers(cap, monkeypatch):
+    """Issue 31: the AVX2 build ran a 16-float vector code that GCC split badly (3× slower gather); each instruction set
+    now has code of its own width. Capped (OVERFIT_NATIVE_ISA), the build runs that code on any CPU: the same products,
+    bit for bit, as the widest build, over odd rows (one row left after the pairs) and partial blocks."""
+    widest = _build_runs(ctypes.cdll.LoadLibrary(str(native.library_path())))
+    flags, builds = _cpu_flags(), ["avx512f", "avx2", "sse2"]
+    if flags:  # the widest build the CPU has, within the cap of this session's OVERFIT_NATIVE_ISA, if any
+        allowed = builds[builds.index(os.environ.get("OVERFIT_NATIVE_ISA") or "avx512f"):]
+        assert widest == next(isa for isa in allowed if isa == "sse2" or isa in flags)
+    monkeypatch.setenv("OVERFIT_NATIVE_ISA", cap)
+    path = native.library_path()
+    if not path.exists():
+        native.build(path)
+    library = ctypes.cdll.LoadLibrary(str(path))
+    assert _build_runs(library) == (cap if cap == "sse2" or cap in flags else "sse2")
+    for name in native.TARGETS:
+        jax.ffi.register_ffi_target(f"{cap}_{name}", jax.ffi.pycapsule(getattr(library, name)), platform="cpu")
+
+    rows, vocabulary = 37, 300
+    ids, indptr = random_csr(rows, vocabulary, 5)
+    begins, ends = indptr[:-1], indptr[1:]
+    rng = np.random.default_rng(6)
+    for width in (12, 40, 64):
+        kernel = jnp.asarray(rng.standard_normal((vocabulary, width)).astype(np.float32))
+        cotangent = jnp.asarray(rng.standard_normal((rows, width)).astype(np.float32))
+        calls = {"gather": ((rows, width), (ids, begins, ends, kernel)),
+                 "scatter": ((vocabulary, width), (ids, begins, ends, cotangent))}
+        if width % native.BLOCK == 0:
+            calls["gather_blocks"] = ((rows, width), (ids, begins, ends, native.to_blocks(kernel)))
+            calls["scatter_blocks"] = ((width // native.BLOCK, vocabulary, native.BLOCK), (ids, begins, ends, cotangent))
+        for call, (shape, arguments) in calls.items():
+            mine, theirs = (jax.jit(jax.ffi.ffi_call(f"{prefix}overfit_csr_{call}", jax.ShapeDtypeStruct(
+                shape, jnp.float32)))(*arguments) for prefix in (f"{cap}_", ""))
+            assert np.array_equal(np.asarray(mine), np.asarray(theirs)), (call, width)
+            assert np.any(np.asarray(theirs) != 0)
+
+
+def test_an_unknown_instruction_set_cap_is_refused_with_the_ones_there_are(monkeypatch):
+    monkeypatch.setenv("OVERFIT_NATIVE_ISA", "avx9")
+    with pytest.raises(ValueError, match=r"OVERFIT_NATIVE_ISA='avx9'.*\['avx2', 'sse2'\]"):
+        native.library_path()

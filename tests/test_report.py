@@ -2,6 +2,7 @@
 
 import copy
 
+import markupsafe
 import numpy as np
 import pandas as pd
 import pytest
@@ -605,7 +606,7 @@ def test_claims_table_puts_both_verdicts_beside_the_sentence_and_folds_the_rest(
         row = page[page.index(f"<tr id='claim-{c.id}-{c.protocol}'>"):]
         row = row[:row.index("</tr>")]
         cells = row.split("</td>")
-        assert "class=claim" in cells[1] and c.claim.replace("'", "&#x27;") in cells[1]
+        assert "class=claim" in cells[1] and str(markupsafe.escape(c.claim)) in cells[1]  # as the templates escape
         assert f"class='verdict {html.VERDICT_CLASS[c.verdict]}'>{c.verdict}" in cells[2]
         assert f"class='adjusted {html.VERDICT_CLASS[c.verdict_adjusted]}'>{c.verdict_adjusted}" in cells[3]
         assert ("post hoc" in cells[4]) == c.post_hoc

@@ -24,11 +24,8 @@ from overfit.engine.dense import DenseRun, DenseSpec, DenseTrainer, DenseTrainin
 from overfit.engine.progress import Progress
 from overfit.protocols import validation_split_last
 from overfit.seeds import stable_seed
+from overfit.studies.image_settings import DEFAULTS, settings  # noqa: F401 (the study's settings, JAX-free)
 
-# what an arm may set, and its value when neither the arm nor its study sets it
-# (``loss`` None: the edition's, from the config's ``editions``)
-DEFAULTS = {"input": "fashion_mnist", "hidden": [512], "epochs": 10, "batch_size": 128, "optimizer": "rmsprop", "learning_rate": 1e-3,
-            "edition": 2, "loss": None, "scale": "unit", "extra_channels": "none", "labels": "true", "augment": 0, "rows": None, "patch": 0}
 SCALES = ("raw", "unit", "standardized", "heterogeneous")
 
 
@@ -42,11 +39,6 @@ def load_input(name: str, path) -> tuple[np.ndarray, np.ndarray]:
         return faces["images"], (faces["minutes"] // 60).astype(np.int32)
     images, labels = fashion_mnist.load(path)
     return images, labels.astype(np.int32)
-
-
-def settings(study: dict, arm: str) -> dict:
-    """An arm's settings: its own, else its study's, else ``DEFAULTS``."""
-    return {key: study["arms"][arm].get(key, study.get(key, default)) for key, default in DEFAULTS.items()}
 
 
 def scale(x: np.ndarray, how: str, train_rows: np.ndarray) -> np.ndarray:

@@ -30,3 +30,16 @@ def train_mem_mb(hidden: list[int], vocabulary: int = 10000) -> int:
     first_layer_mb = vocabulary * hidden[0] * 4 / 2**20
     # measured peaks: 550 MB at width 16, 785 MB at width 1024 (one model at a time)
     return int(1000 + 8 * first_layer_mb)
+
+
+# an image study's effective float32 rate on the dense path, fitted to the three largest studies of a full run (two
+# jobs sharing the 2-core machine): 36–39 GFLOP/s
+IMAGE_FLOPS_PER_SECOND = 36e9
+
+
+def image_study_runtime_minutes(images: dict, study: str) -> int:
+    """An image study's limit, as ``train_runtime_minutes``: three times the expected time, plus five minutes."""
+    from overfit.studies.image_settings import training_flops
+
+    expected = training_flops(images["studies"][study], images["seeds"], images["validation_split"])
+    return 5 + math.ceil(3 * expected / IMAGE_FLOPS_PER_SECOND / 60)

@@ -11,10 +11,14 @@ from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
 from overfit.recipe.tasks import STEPS as RECIPE_STEPS
 from overfit.data.catalog import IMAGE_INPUTS, study_inputs
+from overfit.report import i18n
 
 SOURCES = Path(workflow.basedir) / "src"
 PACKAGE = SOURCES / "overfit"
 FASHION_MNIST_FILES = sorted(config["data"]["fashion_mnist"]["files"])
+# the report's languages (config report.language; overfit.report.i18n): a page each, its figures in its words
+REPORT_LANGUAGES = i18n.report_languages(config)
+TRANSLATED = [language for language in REPORT_LANGUAGES if language != i18n.SOURCE]
 
 
 wildcard_constraints:
@@ -67,6 +71,9 @@ JOB_BENCHMARKS = [
     *(f"results/benchmarks/images/{study}.tsv" for study in config.get("images", {}).get("studies", {})),
     *(["results/benchmarks/data/prepare_clock.tsv", "results/benchmarks/clock.tsv"] if "clock" in config else []),
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
+    *(["results/benchmarks/pretraining.tsv", "results/benchmarks/report/figure/pretraining.tsv"]
+      if "pretraining" in config else []),
+    "results/benchmarks/report/explorer.tsv",
 ]
 
 
@@ -81,7 +88,9 @@ def all_targets():
     return [*IMDB_PREPARED, *FASHION_MNIST_PREPARED, "results/metrics.parquet", "results/claims.csv", "results/sweeps.csv",
             "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", *(["results/recipe.csv", "results/last_layer.csv"] if "recipe" in config else []),
             *(["results/images.csv"] if "images" in config else []), *(["results/clock.csv"] if "clock" in config else []),
-            "results/report.html"]
+            *(["results/pretraining.csv", "results/figures/pretraining.png"] if "pretraining" in config else []),
+            "results/report.html",
+            "results/explorer.html"]
 
 
 def curves_of(experiment):
@@ -134,6 +143,11 @@ def training_mem_mb(protocol, job):
 
 def training_is_wide(protocol, job):
     return max(wide_model(e) for e in TRAINING[protocol, job]["experiments"])
+
+
+# The data stage's jobs take seconds and every long job waits on one of them: they go first (Snakemake's
+# priorities do not pass to a job's inputs, so a long K-fold job otherwise waits for its folds behind short jobs).
+UNBLOCKS = 10000
 
 
 def training_runtime_min(protocol, job):
@@ -189,8 +203,9 @@ def clock_config(faces_only=False):
 
 
 def claims_studies(wildcards):
-    """The tables of the image studies and the clock, where the config has them: their claims read them."""
-    return {name: f"results/{name}.csv" for name in ("images", "clock") if name in config}
+    """The tables of the image studies, the clock and the pretraining study, where the config has them: their claims
+    read them."""
+    return {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining") if name in config}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ rule prepare_imdb:
         "logs/prepare_imdb.log",
     benchmark:
         "results/benchmarks/data/prepare_imdb.tsv"
+    priority: UNBLOCKS
     resources:
         mem_mb=3000,
         runtime=10,
@@ -58,6 +59,7 @@ rule folds:
         "logs/folds/{protocol}.log",
     benchmark:
         "results/benchmarks/data/folds/{protocol}.tsv"
+    priority: UNBLOCKS
     resources:
         mem_mb=1000,
         runtime=5,
@@ -99,6 +101,7 @@ rule prepare_fashion_mnist:
         "logs/prepare_fashion_mnist.log",
     benchmark:
         "results/benchmarks/data/prepare_fashion_mnist.tsv"
+    priority: UNBLOCKS
     resources:
         mem_mb=1000,
         runtime=10,

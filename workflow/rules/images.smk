@@ -44,9 +44,11 @@ rule image_study:
         "logs/images/{study}.log",
     benchmark:
         "results/benchmarks/images/{study}.tsv"
+    # the longest jobs first, as training's (train.smk): an image study is among the longest of the run
+    priority: lambda w: resources.image_study_runtime_minutes(config["images"], w.study)
     resources:
         mem_mb=3000,
-        runtime=15,
+        runtime=lambda w: resources.image_study_runtime_minutes(config["images"], w.study),
     conda:
         "../envs/overfit.yaml"
     script:

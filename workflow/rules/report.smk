@@ -1,6 +1,16 @@
 # Report: tidy tables, claims with verdicts, the movie leak, the figures, one self-contained HTML page. Calls overfit.report.
 
 
+# The report's languages (REPORT_LANGUAGES, common.smk): a page each, each with figures in its own words. English
+# figures are the `figure` rule's, one job each; another language's are drawn by one job.
+FIGURES_IN = {language: FIGURES if language == i18n.SOURCE else
+              {spec.name: spec for spec in figure_specs(config, CHAPTER, language)} for language in REPORT_LANGUAGES}
+# what the words of a page and its figures are made of besides the package's code: the templates and catalogs
+REPORT_WORDS = ["report/templates/page.html.j2", "report/templates/macros.html.j2", "report/templates/style.css",
+                "report/templates/pretraining.html.j2",
+                *(f"report/locales/{kind}.{language}.yaml" for language in TRANSLATED for kind in ("messages", "chapter", "generated"))]
+
+
 rule collect:
     input:
         metrics=[*TRAINED, *FINAL],
@@ -154,6 +164,9 @@ rule figure:
         report("results/figures/{figure}.png", caption="../report/figure.rst", category=lambda w: FIGURES[w.figure].category),
     params:
         spec=lambda w: FIGURES[w.figure].__dict__,
+    # the catalog's figures only: a study's own figure (pretraining) and another language's have rules of their own
+    wildcard_constraints:
+        figure="|".join(FIGURES),
     log:
         "logs/figure/{figure}.log",
     benchmark:
@@ -166,6 +179,32 @@ rule figure:
         "../envs/overfit.yaml"
     script:
         "../scripts/figure.py"
+
+
+rule figures_in_language:
+    input:
+        metrics="results/metrics.parquet",
+        tables=sorted({TABLES[spec.kind] for spec in FIGURES.values() if spec.kind in TABLES}),
+        code=code("overfit.jobs.report:figures_in_language", BOOK_HISTORIES,
+                  *(f"report/locales/messages.{language}.yaml" for language in TRANSLATED)),
+    output:
+        expand("results/figures/{{language}}/{figure}.png", figure=FIGURES),
+    params:
+        specs=lambda w: [FIGURES_IN[w.language][name].__dict__ for name in FIGURES],
+    wildcard_constraints:
+        language="|".join(TRANSLATED) or "(?!)",  # (no other language: the rule matches nothing)
+    log:
+        "logs/figures_in_language/{language}.log",
+    benchmark:
+        "results/benchmarks/report/figures_in_language/{language}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group: GROUP_FIGURES
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/figures_in_language.py"
 
 
 rule report:
@@ -181,15 +220,22 @@ rule report:
         last_layer=["results/last_layer.csv"] if "recipe" in config else [],
         images=["results/images.csv"] if "images" in config else [],
         clock=["results/clock.csv"] if "clock" in config else [],
+        pretraining=["results/pretraining.csv"] if "pretraining" in config else [],
+        pretraining_figures=[i18n.figure_path(language, "pretraining") for language in REPORT_LANGUAGES]
+        if "pretraining" in config else [],
         metrics="results/metrics.parquet",
         manifest="results/data/imdb/manifest.json",
-        figures=expand("results/figures/{figure}.png", figure=FIGURES),
-        benchmarks=JOB_BENCHMARKS,
-        code=code("overfit.jobs.report:report"),
+        figures=[i18n.figure_path(language, name) for language in REPORT_LANGUAGES for name in FIGURES],
+        # every job's time, the figures of the other languages' job included
+        benchmarks=[*JOB_BENCHMARKS, *(f"results/benchmarks/report/figures_in_language/{lang}.tsv" for lang in TRANSLATED)],
+        code=code("overfit.jobs.report:report", *REPORT_WORDS),
     output:
-        "results/report.html",
+        [i18n.page_path(REPORT_LANGUAGES, language) for language in REPORT_LANGUAGES],
     params:
-        figures=[spec.__dict__ for spec in FIGURES.values()],
+        # each page's figures, by language, in the order of the outputs
+        figures={language: [spec.__dict__ for spec in specs.values()] for language, specs in FIGURES_IN.items()},
+        # the chapter's claim rows, whose words a page in another language shows translated (none for English alone)
+        chapter=CHAPTER if TRANSLATED else None,
         config=config,
         # the commit the results come from: a new commit redraws the report only
         code_version=CODE_VERSION,

@@ -45,99 +45,240 @@ using MatrixResult = ffi::ResultBuffer<ffi::F32, 2>;
 using Blocks = ffi::Buffer<ffi::F32, 3>;  // (width / 32, vocabulary, 32)
 using BlocksResult = ffi::ResultBuffer<ffi::F32, 3>;
 
-constexpr int64_t kBlock = 32;  // columns per block: two 16-float vectors
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
+constexpr int64_t kBlock = 32;  // columns per block
 
 // A block: 32 columns of the kernel (or of its gradient) for every word, word after word (vocabulary × 32). The
 // last columns of a width that is not a multiple of 32 make a partial block, padded with zero columns to 16 when
 // there are at most 16 of them (a word's row is then one 64-byte line: a narrow model reads half as much), else
-// to 32. A block's row is `vectors` (2, or 1) vectors of 16.
+// to 32. `vectors` below counts a block row's 16-float halves (2, or 1).
+//
+// The block code is written once (Code) over a vector of the width one instruction set's registers hold (AVX-512:
+// 16 floats, AVX2: 8, x86-64's SSE2: 4) and compiled for each; the best the CPU has is picked once (isa()). Not one
+// 16-float vector type for all: GCC splits a vector wider than the registers clumsily, and the AVX2 build of a
+// 16-float running sum went through the stack and general registers at every word id (a gather 3× as long as the
+// AVX-512 build's, and the training step 1.35× XLA's CSR's, on an AVX2-only EPYC: issue 31). Whatever the width,
+// every output element is the same sum in the same order, so every build gives the same numbers.
+#define OVERFIT_INLINE inline __attribute__((always_inline))
 
-// Copy the columns [c0, c0 + n) of a row-major (vocabulary, width) matrix into a block of rows of 16 × vectors.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void pack(const float* dense, float* block, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
-  v16* packed = reinterpret_cast<v16*>(block);
-  if (n == kBlock) {
-    for (int64_t v = 0; v < vocabulary; ++v) {
-      const v16* source = reinterpret_cast<const v16*>(dense + v * width + c0);
-      packed[2 * v] = source[0];
-      packed[2 * v + 1] = source[1];
+// OVERFIT_MAX_ISA_AVX2 or _SSE2 (native.py: OVERFIT_NATIVE_ISA) leave the wider builds out, so that a machine that
+// has AVX-512 runs, measures and tests what a CPU with only AVX2, or only x86-64's SSE2, runs.
+#if defined(OVERFIT_MAX_ISA_SSE2)
+#define OVERFIT_AVX2 0
+#define OVERFIT_AVX512 0
+#define OVERFIT_CLONES
+#elif defined(OVERFIT_MAX_ISA_AVX2)
+#define OVERFIT_AVX2 1
+#define OVERFIT_AVX512 0
+#define OVERFIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OVERFIT_AVX2 1
+#define OVERFIT_AVX512 1
+#define OVERFIT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
+template <int kLanes>
+struct Code {
+  // aligned(4): the rows of a block and of XLA's buffers are read and written where they lie, 4-byte aligned at least.
+  // (Declared here: a typedef's alignment does not survive being passed as a template argument.)
+  typedef float V __attribute__((vector_size(4 * kLanes), aligned(4)));
+
+  // out[r, c0:c0 + N × lanes] = the sum of the block's rows of row r's words, from 0, in entry order. Two rows at a
+  // time: their sums are independent chains of additions, so the core adds for one while the other waits.
+  template <int N>
+  static OVERFIT_INLINE void gather(const int32_t* begins, const int32_t* ends, const int32_t* ids, const V* block,
+                                    float* out, int64_t rows, int64_t width, int64_t c0) {
+    int64_t r = 0;
+    for (; r + 1 < rows; r += 2) {
+      V a[N], b[N];
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) a[j] = b[j] = V{};
+      int32_t ka = begins[r], kb = begins[r + 1];
+      const int32_t ea = ends[r], eb = ends[r + 1];
+      for (; ka < ea && kb < eb; ++ka, ++kb) {
+        const V* x = block + N * static_cast<int64_t>(ids[ka]);
+        const V* y = block + N * static_cast<int64_t>(ids[kb]);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) {
+          a[j] += x[j];
+          b[j] += y[j];
+        }
+      }
+      for (; ka < ea; ++ka) add<N>(a, block + N * static_cast<int64_t>(ids[ka]));
+      for (; kb < eb; ++kb) add<N>(b, block + N * static_cast<int64_t>(ids[kb]));
+      store<N>(out + r * width + c0, a);
+      store<N>(out + (r + 1) * width + c0, b);
     }
-    return;
+    for (; r < rows; ++r) {
+      V a[N];
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) a[j] = V{};
+      for (int32_t k = begins[r]; k < ends[r]; ++k) add<N>(a, block + N * static_cast<int64_t>(ids[k]));
+      store<N>(out + r * width + c0, a);
+    }
   }
-  const int64_t span = 16 * vectors;
-  for (int64_t v = 0; v < vocabulary; ++v) {
-    float* row = block + v * span;
-    std::fill(std::copy(dense + v * width + c0, dense + v * width + c0 + n, row), row + span, 0.0f);
+
+  // block[w] = the sum of cot[r, c0:c0 + N × lanes] over the rows r that hold word w, from 0, in row order.
+  template <int N>
+  static OVERFIT_INLINE void scatter(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* cot,
+                                     V* block, int64_t rows, int64_t vocabulary, int64_t width, int64_t c0) {
+    for (int64_t v = 0; v < N * vocabulary; ++v) block[v] = V{};
+    for (int64_t r = 0; r < rows; ++r) {
+      V source[N];
+      const V* from = reinterpret_cast<const V*>(cot + r * width + c0);
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) source[j] = from[j];
+      for (int32_t k = begins[r]; k < ends[r]; ++k) {
+        V* row = block + N * static_cast<int64_t>(ids[k]);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) row[j] += source[j];
+      }
+    }
   }
+
+  template <int N>
+  static OVERFIT_INLINE void add(V* sum, const V* row) {
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j) sum[j] += row[j];
+  }
+
+  template <int N>
+  static OVERFIT_INLINE void store(float* out, const V* sum) {
+    V* target = reinterpret_cast<V*>(out);
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j) target[j] = sum[j];
+  }
+
+  // vectors: a row's 16-float halves, 1 or 2.
+  static OVERFIT_INLINE void gather_block(const int32_t* begins, const int32_t* ends, const int32_t* ids,
+                                          const float* block, float* out, int64_t rows, int64_t width, int64_t c0,
+                                          int vectors) {
+    const V* packed = reinterpret_cast<const V*>(block);
+    if (vectors == 1) return gather<16 / kLanes>(begins, ends, ids, packed, out, rows, width, c0);
+    gather<32 / kLanes>(begins, ends, ids, packed, out, rows, width, c0);
+  }
+
+  static OVERFIT_INLINE void scatter_block(const int32_t* begins, const int32_t* ends, const int32_t* ids,
+                                           const float* cot, float* block, int64_t rows, int64_t vocabulary,
+                                           int64_t width, int64_t c0, int vectors) {
+    V* packed = reinterpret_cast<V*>(block);
+    if (vectors == 1) return scatter<16 / kLanes>(begins, ends, ids, cot, packed, rows, vocabulary, width, c0);
+    scatter<32 / kLanes>(begins, ends, ids, cot, packed, rows, vocabulary, width, c0);
+  }
+
+  // Copy the columns [c0, c0 + n) of a row-major (vocabulary, width) matrix into a block of rows of 16 × vectors.
+  static OVERFIT_INLINE void pack(const float* dense, float* block, int64_t vocabulary, int64_t width, int64_t c0,
+                                  int64_t n, int vectors) {
+    if (n == kBlock) {
+      V* packed = reinterpret_cast<V*>(block);
+      constexpr int N = kBlock / kLanes;
+      for (int64_t v = 0; v < vocabulary; ++v) {
+        const V* source = reinterpret_cast<const V*>(dense + v * width + c0);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) packed[N * v + j] = source[j];
+      }
+      return;
+    }
+    const int64_t span = 16 * vectors;
+    for (int64_t v = 0; v < vocabulary; ++v) {
+      float* row = block + v * span;
+      std::fill(std::copy(dense + v * width + c0, dense + v * width + c0 + n, row), row + span, 0.0f);
+    }
+  }
+
+  // The inverse: the first n columns of a block into the columns [c0, c0 + n) of a row-major matrix.
+  static OVERFIT_INLINE void unpack(const float* block, float* dense, int64_t vocabulary, int64_t width, int64_t c0,
+                                    int64_t n, int vectors) {
+    if (n == kBlock) {
+      const V* packed = reinterpret_cast<const V*>(block);
+      constexpr int N = kBlock / kLanes;
+      for (int64_t v = 0; v < vocabulary; ++v) {
+        V* target = reinterpret_cast<V*>(dense + v * width + c0);
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) target[j] = packed[N * v + j];
+      }
+      return;
+    }
+    const int64_t span = 16 * vectors;
+    for (int64_t v = 0; v < vocabulary; ++v) std::copy(block + v * span, block + v * span + n, dense + v * width + c0);
+  }
+};
+
+// One instruction set's build of the block code.
+struct Isa {
+  const char* name;
+  void (*gather_block)(const int32_t*, const int32_t*, const int32_t*, const float*, float*, int64_t, int64_t,
+                       int64_t, int);
+  void (*scatter_block)(const int32_t*, const int32_t*, const int32_t*, const float*, float*, int64_t, int64_t,
+                        int64_t, int64_t, int);
+  void (*pack)(const float*, float*, int64_t, int64_t, int64_t, int64_t, int);
+  void (*unpack)(const float*, float*, int64_t, int64_t, int64_t, int64_t, int);
+};
+
+#define OVERFIT_BUILD(NAME, TARGET, LANES)                                                                             \
+  __attribute__((target(TARGET))) void gather_##NAME(const int32_t* b, const int32_t* e, const int32_t* i,       \
+                                                     const float* k, float* o, int64_t r, int64_t w, int64_t c,  \
+                                                     int n) {                                                    \
+    Code<LANES>::gather_block(b, e, i, k, o, r, w, c, n);                                                            \
+  }                                                                                                              \
+  __attribute__((target(TARGET))) void scatter_##NAME(const int32_t* b, const int32_t* e, const int32_t* i,      \
+                                                      const float* s, float* k, int64_t r, int64_t v, int64_t w, \
+                                                      int64_t c, int n) {                                        \
+    Code<LANES>::scatter_block(b, e, i, s, k, r, v, w, c, n);                                                        \
+  }                                                                                                              \
+  __attribute__((target(TARGET))) void pack_##NAME(const float* d, float* k, int64_t v, int64_t w, int64_t c,    \
+                                                   int64_t n, int m) {                                           \
+    Code<LANES>::pack(d, k, v, w, c, n, m);                                                                          \
+  }                                                                                                              \
+  __attribute__((target(TARGET))) void unpack_##NAME(const float* k, float* d, int64_t v, int64_t w, int64_t c,  \
+                                                     int64_t n, int m) {                                         \
+    Code<LANES>::unpack(k, d, v, w, c, n, m);                                                                        \
+  }                                                                                                              \
+  constexpr Isa NAME = {#NAME, gather_##NAME, scatter_##NAME, pack_##NAME, unpack_##NAME};
+
+#if OVERFIT_AVX512
+OVERFIT_BUILD(avx512f, "avx512f", 16)
+#endif
+#if OVERFIT_AVX2
+OVERFIT_BUILD(avx2, "avx2", 8)
+#endif
+OVERFIT_BUILD(sse2, "sse2", 4)
+
+// The widest build this CPU runs, picked on the first call.
+const Isa& isa() {
+  static const Isa chosen = [] {
+    __builtin_cpu_init();
+#if OVERFIT_AVX512
+    if (__builtin_cpu_supports("avx512f")) return avx512f;
+#endif
+#if OVERFIT_AVX2
+    if (__builtin_cpu_supports("avx2")) return avx2;
+#endif
+    return sse2;
+  }();
+  return chosen;
 }
 
-// The inverse: the first n columns of a block into the columns [c0, c0 + n) of a row-major matrix.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void unpack(const float* block, float* dense, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
-  const v16* packed = reinterpret_cast<const v16*>(block);
-  if (n == kBlock) {
-    for (int64_t v = 0; v < vocabulary; ++v) {
-      v16* target = reinterpret_cast<v16*>(dense + v * width + c0);
-      target[0] = packed[2 * v];
-      target[1] = packed[2 * v + 1];
-    }
-    return;
-  }
-  const int64_t span = 16 * vectors;
-  for (int64_t v = 0; v < vocabulary; ++v) std::copy(block + v * span, block + v * span + n, dense + v * width + c0);
-}
-
-// out[r, c0:c0 + 16 × vectors] = the sum of the block's rows of row r's words, from 0, in entry order.
-__attribute__((target_clones("avx512f", "avx2", "default")))
 void gather_block(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* block, float* out,
                   int64_t rows, int64_t width, int64_t c0, int vectors = 2) {
-  const v16* packed = reinterpret_cast<const v16*>(block);
-  for (int64_t r = 0; r < rows; ++r) {
-    v16* target = reinterpret_cast<v16*>(out + r * width + c0);
-    if (vectors == 1) {
-      v16 sum = {0};
-      for (int32_t k = begins[r]; k < ends[r]; ++k) sum += packed[ids[k]];
-      target[0] = sum;
-      continue;
-    }
-    v16 low = {0}, high = {0};
-    for (int32_t k = begins[r]; k < ends[r]; ++k) {
-      const v16* row = packed + 2 * static_cast<int64_t>(ids[k]);
-      low += row[0];
-      high += row[1];
-    }
-    target[0] = low;
-    target[1] = high;
-  }
+  isa().gather_block(begins, ends, ids, block, out, rows, width, c0, vectors);
 }
 
-// block[w] = the sum of cot[r, c0:c0 + 16 × vectors] over the rows r that hold word w, from 0, in row order.
-__attribute__((target_clones("avx512f", "avx2", "default")))
 void scatter_block(const int32_t* begins, const int32_t* ends, const int32_t* ids, const float* cot, float* block,
                    int64_t rows, int64_t vocabulary, int64_t width, int64_t c0, int vectors = 2) {
-  v16* packed = reinterpret_cast<v16*>(block);
-  const v16 zero = {0};
-  for (int64_t v = 0; v < vectors * vocabulary; ++v) packed[v] = zero;
-  for (int64_t r = 0; r < rows; ++r) {
-    const v16* source = reinterpret_cast<const v16*>(cot + r * width + c0);
-    if (vectors == 1) {
-      const v16 only = source[0];
-      for (int32_t k = begins[r]; k < ends[r]; ++k) packed[ids[k]] += only;
-      continue;
-    }
-    const v16 low = source[0], high = source[1];
-    for (int32_t k = begins[r]; k < ends[r]; ++k) {
-      v16* row = packed + 2 * static_cast<int64_t>(ids[k]);
-      row[0] += low;
-      row[1] += high;
-    }
-  }
+  isa().scatter_block(begins, ends, ids, cot, block, rows, vocabulary, width, c0, vectors);
+}
+
+void pack(const float* dense, float* block, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
+  isa().pack(dense, block, vocabulary, width, c0, n, vectors);
+}
+
+void unpack(const float* block, float* dense, int64_t vocabulary, int64_t width, int64_t c0, int64_t n, int vectors) {
+  isa().unpack(block, dense, vocabulary, width, c0, n, vectors);
 }
 
 // Every row's slice [begins[r], ends[r]) inside the `count` ids, and every id in it a row of a table of
 // `vocabulary` rows. Negative ids wrap to large unsigned values, so one unsigned maximum covers both bounds.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+OVERFIT_CLONES
 bool inside(const int32_t* begins, const int32_t* ends, const int32_t* ids, int64_t rows, int64_t count,
             int64_t vocabulary) {
 #ifdef OVERFIT_UNCHECKED_BASELINE  // only benchmarks/kernel_check.py defines it: the check's cost, measured
@@ -331,3 +472,6 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(overfit_csr_scatter_blocks, ScatterBlocks,
                                   .Arg<Matrix>()  // cotangent (rows, width)
                                   .Ret<Blocks>()  // kernel gradient in blocks (width / 32, vocabulary, 32)
                                   .Ctx<ffi::ThreadPool>());
+
+// Which build of the block code this CPU runs (avx512f, avx2 or sse2): for tests and benchmarks.
+extern "C" __attribute__((visibility("default"))) const char* overfit_csr_isa() { return isa().name; }

@@ -40,13 +40,26 @@ log = logging.getLogger(__name__)
 CODE_FILES = ("csr_kernel.cc",)  # code of every job that imports this module (overfit.imports)
 SOURCE = Path(__file__).with_name(CODE_FILES[0])
 FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC", "-w")
+# OVERFIT_NATIVE_ISA caps the instruction sets the kernel is built for, so that a machine with AVX-512 can measure
+# and test the code an AVX2-only (or SSE2-only) CPU runs (benchmarks/engine.py --isa avx2). Unset: every build, the
+# widest the CPU has runs.
+ISA_FLAGS = {"": (), "avx2": ("-DOVERFIT_MAX_ISA_AVX2",), "sse2": ("-DOVERFIT_MAX_ISA_SSE2",)}
+
+
+def flags() -> tuple[str, ...]:
+    """The compiler's flags: FLAGS and those of OVERFIT_NATIVE_ISA."""
+    isa = os.environ.get("OVERFIT_NATIVE_ISA", "")
+    if isa not in ISA_FLAGS:
+        raise ValueError(f"OVERFIT_NATIVE_ISA={isa!r} is not an instruction-set cap the kernel knows: set it to one "
+                         f"of {sorted(k for k in ISA_FLAGS if k)}, or unset it for every clone")
+    return FLAGS + ISA_FLAGS[isa]
 TARGETS = ("overfit_csr_gather", "overfit_csr_scatter", "overfit_csr_gather_blocks", "overfit_csr_scatter_blocks")
 BLOCK = 32  # the kernel's columns per block (csr_kernel.cc)
 
 
 def library_path() -> Path:
     folder = os.environ.get("OVERFIT_NATIVE_DIR") or Path.home() / ".cache" / "overfit" / "native"
-    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + jaxlib.__version__.encode()).hexdigest()
+    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(flags()).encode() + jaxlib.__version__.encode()).hexdigest()
     return Path(folder) / f"csr_kernel-{digest[:16]}.so"
 
 
@@ -58,7 +71,7 @@ def build(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         partial = Path(scratch) / target.name
-        done = subprocess.run([compiler, *FLAGS, f"-I{jax.ffi.include_dir()}", str(SOURCE), "-o", str(partial)],
+        done = subprocess.run([compiler, *flags(), f"-I{jax.ffi.include_dir()}", str(SOURCE), "-o", str(partial)],
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{compiler} failed: {done.stderr.strip()[-2000:]}")

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from overfit.data.imdb import SparseReviews
-from overfit.engine import metrics, native, sparse, stack
+from overfit.engine import choice, metrics, native, sparse, stack
 from overfit.engine.batches import DeviceSplit, EpochInputs, batched_rows, dense_batch, max_slots, round_up, \
     shuffled_epochs, sparse_batch
 from overfit.engine.losses import binary_crossentropy, correct
@@ -54,13 +54,14 @@ class TrainingSpec:
     optimizer: str = "rmsprop"  # the book's; "sgd" where L2 and weight decay are the same update (optim.OPTIMIZERS)
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
-    sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": native (csr where it cannot be built)
+    sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": the faster here, measured (engine.choice)
 
     def kernel(self) -> str | None:
-        """The first layer's kernel in training (None: dense input).
+        """The first layer's kernel in training as far as it is known without a model (None: dense input).
 
-        ``auto`` is the compiled kernel at every width: at width 4 it takes half the time gather + segment_sum does
-        (benchmarks/engine.py, "kernels"). ``native`` falls back to ``csr`` (the same numbers) where it cannot be built.
+        ``auto`` reads here as the compiled kernel; a ``Trainer`` asks ``engine.choice`` instead, which measures
+        it against XLA's CSR kernel on this machine at the model's width. ``native`` falls back to ``csr`` (the
+        same numbers) where it cannot be built.
         """
         if self.input_mode != "sparse":
             return None
@@ -107,6 +108,8 @@ class Trainer:
         # the groups list their models by architecture; this puts the models back in the stack's order
         self.order = np.argsort(np.concatenate([group.members for group in self.groups]))
         self.kernel = training.kernel()
+        if training.sparse_kernel == "auto" and self.kernel is not None:  # the faster kernel here (engine.choice)
+            self.kernel = choice.choose(sum(group.columns for group in self.groups), self.specs[0].input_dim)
         # the compiled kernel reads the reviews' words where they lie; the others, a batch's own entries
         self.make_batch = (functools.partial(sparse_batch, assemble=self.kernel != "native")
                            if training.input_mode == "sparse" else dense_batch)

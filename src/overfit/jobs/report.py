@@ -34,7 +34,7 @@ def claims(job) -> None:
     from overfit.report import provenance
     from overfit.report.claims import compute_claims, seed_check
 
-    studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock")
+    studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock", "pretraining")
                if getattr(job.input, name, None)}
     table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
                            job.params.chapter, **studies)
@@ -75,6 +75,22 @@ def figure(job) -> None:
     metrics = pd.read_parquet(job.input.metrics)
     rows = pd.read_csv(job.input.table[0]) if spec.kind in TABLES else None
     figures.save(figures.draw(spec, metrics, book_histories(), rows), job.output[0])
+
+
+def figures_in_language(job) -> None:
+    """Every figure of one language other than English, in one job (the metrics read once): ``params.specs``."""
+    import pandas as pd
+
+    from overfit.report import figures
+    from overfit.report.catalog import TABLES, FigureSpec
+    from overfit.report.tables import book_histories
+
+    metrics, book = pd.read_parquet(job.input.metrics), book_histories()
+    tables = {path: pd.read_csv(path) for path in job.input.tables}
+    for spec, path in zip((FigureSpec(**spec) for spec in job.params.specs), job.output):
+        rows = tables[TABLES[spec.kind]] if spec.kind in TABLES else None
+        figures.save(figures.draw(spec, metrics, book, rows), path)
+    log.info("%d figures in %s", len(job.output), job.wildcards.language)
 
 
 def _write_csv(table, path, title: str) -> None:
@@ -120,15 +136,14 @@ def report(job) -> None:
 
     from overfit.data import imdb, prepared
     from overfit.files import atomic_path
-    from overfit.report import html, provenance
+    from overfit.report import html, i18n, pretraining, provenance
     from overfit.report.catalog import FigureSpec
     from overfit.report.tables import run_counts, seed_runs
 
-    specs = [FigureSpec(**spec) for spec in job.params.figures]
     # the data the report names: the manifest beside the splits (refused, with how to rebuild it, if unreadable)
     manifest = prepared.read_manifest(Path(job.input.manifest).with_name("train.npz"), imdb.RULE)
     metrics = pd.read_parquet(job.input.metrics)
-    page = html.page(
+    tables = dict(
         claims=pd.read_csv(job.input.claims),
         scores=pd.read_csv(job.input.scores),
         leak=pd.read_csv(job.input.leak),
@@ -140,7 +155,6 @@ def report(job) -> None:
         clock=pd.read_csv(job.input.clock[0]) if getattr(job.input, "clock", None) else None,
         runs=run_counts(metrics),
         seeds=seed_runs(metrics, job.params.config),
-        figures=list(zip(specs, job.input.figures)),
         provenance={
             "code_version": job.params.code_version,
             "versions": provenance.package_versions(),
@@ -150,6 +164,16 @@ def report(job) -> None:
         jobs=provenance.job_benchmarks(job.input.benchmarks),
         config=job.params.config,
     )
-    with atomic_path(job.output[0]) as partial:
-        partial.write_text(page, encoding="utf-8")
-    log.info("report written: %s", Path(job.output[0]).resolve())
+    # section 4.1's study, where the config has it (its figures are drawn by its own rule)
+    studies = {"pretraining": pd.read_csv(job.input.pretraining[0])} if getattr(job.input, "pretraining", None) else {}
+    # one page per language (config report.language), each with its own figures and the chapter's words in it
+    languages = tuple(job.params.figures)
+    for language, path in zip(languages, job.output):
+        specs = [FigureSpec(**spec) for spec in job.params.figures[language]]
+        figures = [(spec, i18n.figure_path(language, spec.name)) for spec in specs]
+        studied = (pretraining.section(studies["pretraining"], tables["claims"], language)
+                   if "pretraining" in studies else None)
+        page = html.page(**tables, figures=figures, language=language, chapter=job.params.chapter, pretraining=studied)
+        with atomic_path(path) as partial:
+            partial.write_text(page, encoding="utf-8")
+        log.info("report (%s) written: %s", language, Path(path).resolve())

@@ -2,15 +2,22 @@
 
 Every figure is named from the config's roles (overfit.chapter), never from
 experiment names written here, so a renamed experiment keeps its figures.
+
+Titles and captions are written in English and pass through ``_`` (overfit.report.i18n.gettext of the spec's
+language) with named ``{fields}`` filled after translation, so that a figure of another language is specified by the
+same code: a new spec's words need only their entries in locales/messages.<language>.yaml. The category stays
+English (it names the `snakemake --report` category and the page's anchors); the page translates its title.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from overfit.chapter import TUNING_ROLES, by_capacity
 from overfit import sweeps
+from overfit.report import i18n
 from overfit.grid import is_wide, protocol_experiments
 
 
@@ -36,6 +43,10 @@ class FigureSpec:
     # book_4_4: (experiment, lowest validation loss from which its run stalls): that model's two modes drawn apart
     # (overfit.report.modes; chapter ``book.modes``)
     modes: tuple = ()
+    language: str = i18n.SOURCE  # the language of its words (title, caption, axes, legends): overfit.report.i18n
+
+
+_SPEC = FigureSpec  # (figure_specs makes each of its specs in its language)
 
 
 def written(value) -> str:
@@ -55,7 +66,7 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def arm_labels(arms: dict, editions: dict | None = None) -> tuple[tuple[str, str], ...]:
+def arm_labels(arms: dict, editions: dict | None = None, _=i18n.gettext(i18n.SOURCE)) -> tuple[tuple[str, str], ...]:
     """The legend's name of each arm of an image study: where every arm sets the same one setting to a number (the
     learning-rate study), that setting and number as the config writes them ("learning rate 0.01", not the arm's
     name "rate 0 01"), and, where some arm sets its own ``edition``, whose Keras it trains as (config ``editions``);
@@ -64,10 +75,10 @@ def arm_labels(arms: dict, editions: dict | None = None) -> tuple[tuple[str, str
     by_edition = editions and any("edition" in settings for settings in arms.values())
     if len(numbers) == 1 and len(key := next(iter(numbers))) == 1 and all(_number(s[key[0]]) for s in arms.values()):
         def label(s: dict) -> str:
-            text = f"{key[0].replace('_', ' ')} {written(s[key[0]])}"
+            text = f"{_(key[0].replace('_', ' '))} {written(s[key[0]])}"
             if by_edition:
                 keras = editions[str(s.get("edition", IMAGE_EDITION))]
-                text += f", {keras['keras'].split(' (')[0]} ({LOSS_WORDS[keras['loss']]})"
+                text += f", {keras['keras'].split(' (')[0]} ({_(LOSS_WORDS[keras['loss']])})"
             return text
         return tuple((arm, label(s)) for arm, s in arms.items())
     return tuple((arm, arm.replace("_", " ")) for arm in arms)
@@ -136,12 +147,24 @@ SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_st
                 "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
                 "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
                 "memorization": "Memorization: shuffled training labels"}
+# a sweep's caption: which of its repeats it draws (all, or its first where it has repeats), and what, by panels
+SWEEP_RUNS = {False: "all its repeats", True: "its first repeat"}
 LOSS_PANELS = (("best_loss", "Validation data loss"), ("best_epoch", "Epoch of the lowest validation loss"),
                ("gap_at_last_epoch", "Validation − training, last epoch"))
 # a learning curve's subsets train longer than the chapter's experiments on it: only the lowest loss compares
 DATA_PANELS = (("best_loss", "Lowest validation data loss"), ("best_epoch", "Its epoch"))
 FIT_PANELS = (("last_train_acc", "Training accuracy, last epoch"), ("last_val_acc", "Validation accuracy, last epoch"),
               ("epochs_to_fit", "First epoch of training accuracy ≥ 0.95"))
+SWEEP_CAPTIONS = {
+    FIT_PANELS: "the last epoch's training accuracy (on the labels it was given, shuffled ones included) and validation "
+                "accuracy (true labels), and the first epoch of training accuracy ≥ 0.95 (one past the last: never)",
+    DATA_PANELS: "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
+                 "folds) and its epoch; the subsets train for the sweep's epochs, the chapter's experiments (full "
+                 "folds) for theirs, so only the lowest loss compares along the curve",
+    LOSS_PANELS: "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
+                 "folds) and last-epoch value (dashed), the epoch of the lowest, and the validation − training data "
+                 "loss at the last epoch",
+}
 
 # The book's own figures (1st edition, 4.4): (role of the other model, split, title).
 BOOK_4_4 = [
@@ -153,7 +176,10 @@ BOOK_4_4 = [
 ]
 
 
-def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
+def figure_specs(config: dict, chapter: dict, language: str = i18n.SOURCE) -> list[FigureSpec]:
+    """The report's figures, their words in ``language``."""
+    _ = i18n.gettext(language)
+    FigureSpec = functools.partial(_SPEC, language=language)  # noqa: N806 (every spec below in this language)
     roles, protocols = config.get("roles", {}), config["protocols"]
     reference = roles.get("reference")
     if reference is None:
@@ -175,10 +201,11 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
     if book_3_5 and runs(book_3_5, reference):
         for metric, word in (("loss", "loss"), ("acc", "accuracy")):
             specs.append(FigureSpec(
-                f"book_3_5_{word}", BOOK, f"Training and validation {word} (book section 3.5)", "book_3_5", book_3_5,
-                (reference,), "both", metric, book=book("book_3_5", reference), caption=
-                f"{reference} on the 3.5 hold-out: training {word} (dots) and validation {word} (line), median of "
-                f"{seeds(book_3_5)} seeds with each seed's run faint; grey: the book's notebook run."))
+                f"book_3_5_{word}", BOOK, _("Training and validation {word} (book section 3.5)").format(word=_(word)),
+                "book_3_5", book_3_5, (reference,), "both", metric, book=book("book_3_5", reference), caption=_(
+                    "{reference} on the 3.5 hold-out: training {word} (dots) and validation {word} (line), median of "
+                    "{seeds} seeds with each seed's run faint; grey: the book's notebook run.").format(
+                    reference=reference, word=_(word), seeds=seeds(book_3_5))))
     book_4_4 = roles.get("book_4_4")
     two_modes = chapter.get("book", {}).get("modes", {}).get("book_4_4")
     for role, split, title in BOOK_4_4:
@@ -189,13 +216,15 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
                 modes = (other, two_modes["stalls_from"])
             if is_wide(config, sweeps.entries(config)[other]["hidden"]):
                 seeds_of = protocols[book_4_4].get("wide_seeds", seeds_of)
-            caption = (f"{title}, on the book's protocol: median of the seeds (crosses = {reference}, dots = {other}; "
-                       f"{seeds(book_4_4)} seeds of {reference}, {seeds_of} of {other}), each seed's run as a faint line; "
-                       "grey: the book's notebook run.")
+            title = _(title)
+            caption = _("{title}, on the book's protocol: median of the seeds (crosses = {reference}, dots = {other}; "
+                        "{seeds} seeds of {reference}, {seeds_of} of {other}), each seed's run as a faint line; "
+                        "grey: the book's notebook run.").format(title=title, reference=reference, other=other,
+                                                                 seeds=seeds(book_4_4), seeds_of=seeds_of)
             if modes:
-                caption += (f" {other} has two modes: a run stalls when its lowest validation loss is {modes[1]:g} or "
-                            "more; each mode's median is drawn apart with its frequency, beside that of Keras 3 running "
-                            "the book's code.")
+                caption += " " + _("{other} has two modes: a run stalls when its lowest validation loss is {stalls} or "
+                                   "more; each mode's median is drawn apart with its frequency, beside that of Keras 3 "
+                                   "running the book's code.").format(other=other, stalls=f"{modes[1]:g}")
             specs.append(FigureSpec(
                 f"book_4_4_{other}_{split}", BOOK, title, "book_4_4", book_4_4, (reference, other), split, "loss",
                 book=book("book_4_4", reference, other), caption=caption, modes=modes))
@@ -205,71 +234,85 @@ def figure_specs(config: dict, chapter: dict) -> list[FigureSpec]:
             if other == reference:
                 continue
             specs.append(FigureSpec(
-                f"folded_{other}_validation", FOLDED, f"{reference} vs {other}: validation loss, {folded}", "folded", folded,
+                f"folded_{other}_validation", FOLDED,
+                _("{reference} vs {other}: validation loss, {folded}").format(reference=reference, other=other,
+                                                                            folded=folded), "folded", folded,
                 (reference, other), "validation", "loss",
-                f"Validation loss of {reference} and {other}: median over the runs of {folded}, band = middle 50% of "
-                "runs (medians, because a few runs of the wide models spike by 1–2 and drag a mean)."))
+                _("Validation loss of {reference} and {other}: median over the runs of {folded}, band = middle 50% of "
+                  "runs (medians, because a few runs of the wide models spike by 1–2 and drag a mean).").format(
+                    reference=reference, other=other, folded=folded)))
         capacity = by_capacity(config, roles.get("capacity", []))
         for other in capacity[capacity.index(reference) + 1:] if reference in capacity else []:
             if runs(folded, other):
                 specs.append(FigureSpec(
-                    f"folded_{other}_train", FOLDED, f"{reference} vs {other}: training loss, {folded}", "folded", folded,
+                    f"folded_{other}_train", FOLDED,
+                    _("{reference} vs {other}: training loss, {folded}").format(reference=reference, other=other,
+                                                                              folded=folded), "folded", folded,
                     (reference, other), "train", "loss",
-                    f"Training loss of {reference} and {other}: median over the runs of {folded}, band = middle 50%."))
+                    _("Training loss of {reference} and {other}: median over the runs of {folded}, band = middle "
+                      "50%.").format(reference=reference, other=other, folded=folded)))
     random_folds = roles.get("random_folds")
     if folded and random_folds and folded in protocols and random_folds in protocols:
         both = [n for n in protocol_experiments(config, random_folds) if n in protocol_experiments(config, folded)]
         test = book_4_4 if book_4_4 in protocols else ""
         if both:
             specs.append(FigureSpec(
-                "movie_leak", LEAK, f"Random folds vs folds grouped by movie: mean validation loss", "movie_leak", folded,
-                tuple(both), "validation", "loss",
-                f"Mean validation loss over the runs of {random_folds} (random folds) and {folded} (no movie on both sides), "
-                f"and the test loss of models trained on all training reviews ({test}, mean of its seeds), where run.",
+                "movie_leak", LEAK, _("Random folds vs folds grouped by movie: mean validation loss"), "movie_leak",
+                folded, tuple(both), "validation", "loss",
+                _("Mean validation loss over the runs of {random_folds} (random folds) and {folded} (no movie on both "
+                  "sides), and the test loss of models trained on all training reviews ({test}, mean of its seeds), "
+                  "where run.").format(random_folds=random_folds, folded=folded, test=test),
                 protocols=(random_folds, folded, test)))
-    specs.extend(sweep_specs(config))
+    specs.extend(sweep_specs(config, language))
     if roles.get("audited") and roles.get("book_4_4"):
         specs.append(FigureSpec(
-            "protocol_audit", PROTOCOLS, "Each protocol's estimate of the test score: bias, spread and cost",
+            "protocol_audit", PROTOCOLS, _("Each protocol's estimate of the test score: bias, spread and cost"),
             "protocol_audit", roles["book_4_4"], (reference,), "validation", "loss", protocols=tuple(roles["audited"]),
-            caption=f"{reference}: each protocol's estimate (lowest mean validation loss, and the accuracy at its epoch) "
-                    f"minus the test curve of {roles['book_4_4']} there (bias: mean with its t-interval over redraws), "
-                    "its spread (sd over redraws; iterated rows derived as sd / √P) and, in the labels, its cost per "
-                    "estimate in model-epochs and seconds (this run's machine)."))
+            caption=_("{reference}: each protocol's estimate (lowest mean validation loss, and the accuracy at its "
+                      "epoch) minus the test curve of {test} there (bias: mean with its t-interval over redraws), its "
+                      "spread (sd over redraws; iterated rows derived as sd / √P) and, in the labels, its cost per "
+                      "estimate in model-epochs and seconds (this run's machine).").format(
+                reference=reference, test=roles["book_4_4"])))
     tuning = [roles[r] for r in TUNING_ROLES if roles.get(r)]
     if tuning:
         specs.append(FigureSpec(
-            "tuning_leak", PROTOCOLS, "The information leak: optimism of the best of N configurations", "tuning_leak",
-            tuning[0], (), "validation", "loss", protocols=tuple(tuning),
-            caption="Optimism of the validation score of the configuration a random search keeps (the best of N on "
-                    "validation loss): test loss − its validation loss, and validation − test accuracy; mean over "
-                    "subsets of N configurations and redraws, band = 10th to 90th percentile. The test set only "
-                    "measures the leak."))
+            "tuning_leak", PROTOCOLS, _("The information leak: optimism of the best of N configurations"),
+            "tuning_leak", tuning[0], (), "validation", "loss", protocols=tuple(tuning),
+            caption=_("Optimism of the validation score of the configuration a random search keeps (the best of N on "
+                      "validation loss): test loss − its validation loss, and validation − test accuracy; mean over "
+                      "subsets of N configurations and redraws, band = 10th to 90th percentile. The test set only "
+                      "measures the leak.")))
     if config.get("recipe"):
         for step, title, caption in RECIPE_FIGURES:
-            specs.append(FigureSpec(f"recipe_{step}", RECIPE, title, "recipe", "", (), "validation", "loss", caption,
-                                    x=step))
+            specs.append(FigureSpec(f"recipe_{step}", RECIPE, _(title), "recipe", "", (), "validation", "loss",
+                                    _(caption), x=step))
         specs.append(FigureSpec(
-            "last_layer", RECIPE, "The last-layer table, run: recommended against wrong pairings", "last_layer", "", (),
-            "validation", "loss", "Each problem type's measure on held-out training rows (mean over seeds, dots: each "
-            "seed) with the book's recommended last-layer activation and loss, and with a common wrong pairing."))
+            "last_layer", RECIPE, _("The last-layer table, run: recommended against wrong pairings"), "last_layer",
+            "", (), "validation", "loss", _("Each problem type's measure on held-out training rows (mean over seeds, "
+                                            "dots: each seed) with the book's recommended last-layer activation and "
+                                            "loss, and with a common wrong pairing.")))
     for study, settings in config.get("images", {}).get("studies", {}).items():
-        title, _, caption = IMAGE_FIGURES.get(study, (study.replace("_", " ").capitalize(), (), "Each arm; thin: each "
-                                                      "seed, thick: the mean."))
+        if study in IMAGE_FIGURES:
+            title, _panels, caption = IMAGE_FIGURES[study]
+            title, caption = _(title), _(caption)
+        else:  # a study the catalog does not describe: its name, and the words every study's figure shares
+            title, caption = study.replace("_", " ").capitalize(), _("Each arm; thin: each seed, thick: the mean.")
         specs.append(FigureSpec(f"images_{study}", PREPARATION, title, "images", "", (), "validation", "acc", caption,
-                                x=study, labels=arm_labels(settings.get("arms", {}), config.get("editions"))))
+                                x=study, labels=arm_labels(settings.get("arms", {}), config.get("editions"), _)))
     if config.get("clock"):
         specs.append(FigureSpec(
-            "clock", PREPARATION, "The clock: reading error against training faces and compute (4.3.2)", "clock", "",
-            (), "validation", "loss",
-            "Mean reading error (minutes, on the test faces; log scale) of each representation against the training "
-            "faces it saw and against its training compute (FLOPs, feature extraction included); dots: each seed, "
-            "line: the mean. The rule (angles rounded and looked up) trains on nothing: its error is the dashed line."))
+            "clock", PREPARATION, _("The clock: reading error against training faces and compute (4.3.2)"), "clock",
+            "", (), "validation", "loss",
+            _("Mean reading error (minutes, on the test faces; log scale) of each representation against the training "
+              "faces it saw and against its training compute (FLOPs, feature extraction included); dots: each seed, "
+              "line: the mean. The rule (angles rounded and looked up) trains on nothing: its error is the dashed "
+              "line.")))
     return specs
 
 
-def sweep_specs(config: dict) -> list[FigureSpec]:
+def sweep_specs(config: dict, language: str = i18n.SOURCE) -> list[FigureSpec]:
     """One figure per sweep: best and last validation loss, best epoch and the gap against its axis."""
+    _ = i18n.gettext(language)
     specs = []
     for name, sweep in config.get("sweeps", {}).items():
         grids = sweep["grid"] if isinstance(sweep["grid"], list) else [sweep["grid"]]
@@ -285,20 +328,13 @@ def sweep_specs(config: dict) -> list[FigureSpec]:
             x, hue = axes[0], next((a for a in axes[1:] if a != "experiment"), "")
         protocol = sweep["protocol"]
         hue_values = dict.fromkeys(v for grid in grids for v in grid.get(hue, []) if _number(v))
-        runs = "its first repeat" if sweep.get("repeats") else "all its repeats"
+        runs = SWEEP_RUNS[bool(sweep.get("repeats"))]
+        what = SWEEP_CAPTIONS[panels]
         specs.append(FigureSpec(
-            f"sweep_{name}", SWEEPS, SWEEP_TITLES.get(name, name.replace("_", " ").capitalize()), "sweep", protocol,
-            tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue, panels=panels,
-            labels=tuple((written(v), f"{hue} {written(v)}") for v in hue_values), caption=
-            f"Sweep {name} under {protocol} ({runs}), against {x.replace('_', ' ')}: " + (
-                "the last epoch's training accuracy (on the labels it was given, shuffled ones included) and validation "
-                "accuracy (true labels), and the first epoch of training accuracy ≥ 0.95 (one past the last: never)"
-                if panels == FIT_PANELS else
-                "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
-                "folds) and its epoch; the subsets train for the sweep's epochs, the chapter's experiments (full "
-                "folds) for theirs, so only the lowest loss compares along the curve"
-                if panels == DATA_PANELS else
-                "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
-                "folds) and last-epoch value (dashed), the epoch of the lowest, and the validation − training data loss "
-                "at the last epoch") + "; open markers: the chapter's own experiments on the curve."))
+            f"sweep_{name}", SWEEPS, _(SWEEP_TITLES[name]) if name in SWEEP_TITLES else name.replace("_", " ").capitalize(),
+            "sweep", protocol, tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue,
+            panels=panels, labels=tuple((written(v), f"{hue} {written(v)}") for v in hue_values), language=language,
+            caption=_("Sweep {name} under {protocol} ({runs}), against {x}: {what}; open markers: the chapter's own "
+                      "experiments on the curve.").format(name=name, protocol=protocol, runs=_(runs),
+                                                          x=_(x.replace("_", " ")), what=_(what))))
     return specs

@@ -81,6 +81,13 @@ def value_at_epoch_3(table: pd.DataFrame) -> pd.Series:
     return table[3]
 
 
+def value_at_highest_mean_epoch(table: pd.DataFrame) -> pd.Series:
+    """Each run's value at the epoch where the mean over the runs is highest: an accuracy at the epoch early
+    stopping on these runs would choose (section 4.1's pretraining study; overfit.studies.pretraining.chosen_epochs
+    chooses its test fits' epochs so)."""
+    return table[table.mean(axis=0).idxmax()]
+
+
 def gap_at_last_epoch(curve, split: str) -> pd.Series:
     """Validation minus training value at the last epoch: reads both curves, whatever the row's split."""
     validation = curve("validation")
@@ -102,6 +109,8 @@ STATISTICS = {
     "jitter": (of_curve(jitter), "epoch-to-epoch noise (median |third difference|, in the noise's sd)"),
     "first_epoch_below_0_01": (of_curve(first_epoch_below_0_01), "first epoch below 0.01"),
     "value_at_epoch_3": (of_curve(value_at_epoch_3), "value at epoch 3"),
+    "value_at_highest_mean_epoch": (of_curve(value_at_highest_mean_epoch),
+                                    "value at the epoch of the highest mean over runs"),
     "gap_at_last_epoch": (gap_at_last_epoch, "validation − training value at the last epoch"),
 }
 EPOCH_STATISTICS = ("best_epoch", "first_epoch_below_0_01")
@@ -181,9 +190,10 @@ class Context:
     """Everything a claim row is computed from: the tables, the config's roles and protocols."""
 
     def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
-                 images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None):
+                 images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
+                 pretraining: pd.DataFrame | None = None):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
-        self.images, self.clock = images, clock
+        self.images, self.clock, self.pretraining = images, clock, pretraining
         self.book = book_histories()
         self.present = experiments_run(metrics)
         self._curves: dict[tuple, pd.DataFrame] = {}  # claims read the same curves many times
@@ -581,6 +591,67 @@ def _clock_claim(ctx: Context, row: dict) -> Result:
     return _judged(result, found, row["claimed"])
 
 
+# --- section 4.1: pretraining with few labels (overfit.studies.pretraining) --------------------------------------
+# Its runs are folds × seeds: each fold pretrains on its training part and validates on the rest, each seed draws
+# the labeled reviews, the initial weights and the batch order; the three starts of a run share all of that, so
+# they compare paired by run, with the corrected interval (folds share reviews, as the protocols' K-folds do).
+
+def _pretraining_curves(ctx: Context, start: str, labeled: str, split: str, metric: str) -> tuple[pd.DataFrame, int]:
+    """(runs × epochs, the labeled size) of one start at the smallest or largest labeled size of the study."""
+    table = ctx.pretraining
+    if table is None or table.empty:
+        raise NotRun("no results of the pretraining study (is `pretraining:` in the config?)")
+    sizes = sorted(table.loc[table.split == "validation", "labeled"].unique())
+    if not sizes:
+        raise NotRun("the pretraining study has no validation runs")
+    size = int(sizes[0] if labeled == "smallest" else sizes[-1])
+    rows = table[(table.start == start) & (table.labeled == size) & (table.split == split) & (table.metric == metric)
+                 & ~table.diverged.astype(bool)]
+    if rows.empty:
+        raise NotRun(f"the pretraining study has no {split} {metric} of the start {start!r} on {size} labeled reviews")
+    return rows.pivot_table(index=["repeat", "fold", "seed"], columns="epoch", values="value"), size
+
+
+def _pretraining_claim(ctx: Context, row: dict) -> Result:
+    """Start b − start a, paired by run, at one labeled size; with two sizes, that difference at the first − at
+    the second (does the advantage shrink as labels grow)."""
+    spec = row["pretraining"]
+    result = _result(row, protocol="pretraining")
+    split, metric = row.get("split", "validation"), row.get("metric", "loss")
+    statistic = STATISTICS[row["statistic"]][0]
+    sizes = [spec["labeled"]] if isinstance(spec["labeled"], str) else list(spec["labeled"])
+    a, b = spec["compare"]
+    try:
+        differences, words = [], []
+        for labeled in sizes:
+            curve_a, n = _pretraining_curves(ctx, a, labeled, split, metric)
+            values_a, values_b = (statistic(lambda s, start=start: _pretraining_curves(ctx, start, labeled, s, metric)[0],
+                                            split) for start in (a, b))
+            common = values_a.index.intersection(values_b.index)
+            differences.append(values_b.loc[common] - values_a.loc[common])
+            words.append(f"{n} labeled: {a} {values_a.mean():.4g}, {b} {values_b.mean():.4g}")
+            epochs = int(curve_a.columns.max())
+    except NotRun as reason:
+        result.detail = str(reason)
+        return result
+    what = f"{STATISTICS[row['statistic']][1]} of the {split} {metric}"
+    if len(differences) == 1:
+        per_run = differences[0].dropna()
+        result.statistic = f"{what}: {b} − {a}, paired by run (fold × seed), at the {sizes[0]} labeled size"
+        statistic_bounds = bounds(row["statistic"], metric, epochs, difference=True)
+    else:
+        common = differences[0].index.intersection(differences[1].index)
+        per_run = (differences[0].loc[common] - differences[1].loc[common]).dropna()
+        result.statistic = (f"{what}: ({b} − {a}) at the {sizes[0]} labeled size − at the {sizes[1]}, paired by run "
+                            f"(fold × seed)")
+        low, high = bounds(row["statistic"], metric, epochs, difference=True)
+        statistic_bounds = (2 * low, 2 * high)  # a difference of two differences
+    table = ctx.pretraining[ctx.pretraining.split == split]
+    ratio = float((table.validation_size / table.pool_size).mean())  # n_validation / n_training of its folds
+    result.detail = "means: " + "; ".join(words)
+    return _judged(result, interval(per_run, statistic_bounds, validation_train_ratio=ratio), row["claimed"])
+
+
 def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
     result.value, result.low, result.high = interval.value, interval.low, interval.high
     result.naive_low, result.naive_high, result.method, result.n = interval.naive_low, interval.naive_high, interval.method, interval.n
@@ -592,15 +663,18 @@ def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
 
 
 def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
-                   images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None) -> pd.DataFrame:
+                   images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
+                   pretraining: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (claim, protocol) of the chapter; see Result for the columns."""
-    ctx = Context(metrics, scores, config, chapter, images, clock)
+    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining)
     results: list[Result] = []
     for row in chapter["claims"]:
         if "images" in row:
             results.append(_image_claim(ctx, row))
         elif "clock" in row:
             results.append(_clock_claim(ctx, row))
+        elif "pretraining" in row:
+            results.append(_pretraining_claim(ctx, row))
         elif "fit" in row:
             results.append(_fit_claim(ctx, row))
         elif "study" in row:

@@ -1,6 +1,13 @@
-"""The report's figures, each a pure function of the metrics table (and the book's recorded curves)."""
+"""The report's figures, each a pure function of the metrics table (and the book's recorded curves).
+
+Each figure's words (axes, legends, panel titles) are in its spec's language, through ``_`` (overfit.report.i18n);
+a Korean figure is drawn in Noto Sans CJK, the one font family that matplotlib finds with Hangul on Debian
+(fonts-noto-cjk), with DejaVu Sans behind it for the few symbols it lacks; English figures keep seaborn's font.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import matplotlib
 
@@ -12,13 +19,32 @@ import seaborn as sns  # noqa: E402
 
 from overfit.files import atomic_path  # noqa: E402
 from overfit.recipe.heads import MEASURES, PROBLEMS  # noqa: E402
-from overfit.report import modes  # noqa: E402
+from overfit.report import i18n, modes  # noqa: E402
 from overfit.report.catalog import IMAGE_FIGURES, FigureSpec  # noqa: E402
 
 BOOK_COLOUR = "0.6"
 COLOURS = {0: "tab:blue", 1: "tab:orange"}
 MARKERS = {0: "+", 1: "o"}  # the book: crosses for the reference model, dots for the other
 RUN = ["repeat", "fold", "seed"]
+# the sans-serif families of a language whose script seaborn's default font lacks, first found first
+FONTS = {"ko": ["Noto Sans CJK KR", "Noto Sans CJK JP", "DejaVu Sans"]}
+
+
+@functools.cache
+def _fonts(language: str) -> list[str]:
+    """``language``'s font families, refused where none of those with its script is installed (matplotlib would draw
+    each of its letters as an empty box, with only a warning)."""
+    from matplotlib import font_manager
+
+    families = FONTS[language]
+    for family in families[:-1]:
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            return families
+        except ValueError:
+            continue
+    raise RuntimeError(f"no font for {language} figures ({', '.join(families[:-1])}): install Debian's fonts-noto-cjk "
+                       "(apt-get install fonts-noto-cjk), or leave report.language in the config at en")
 
 
 def _book_curve(book: pd.DataFrame, section: str, experiment: str, split: str, metric: str) -> pd.DataFrame:
@@ -31,16 +57,17 @@ def _rows(metrics: pd.DataFrame, protocol: str, experiment: str, split: str, met
                    & (metrics.metric == metric)]
 
 
-def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: str, markersize: float) -> None:
+def _seeds_and_median(ax, rows: pd.DataFrame, style: str, colour: str, label: str, markersize: float, _) -> None:
     """Each seed's run as a faint line, the median over seeds drawn as the book drew its one run."""
-    for _, run in rows.groupby(RUN):
+    for _key, run in rows.groupby(RUN):
         ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.25, linewidth=0.8)
     median = rows.groupby("epoch").value.median()
     runs = rows.groupby(RUN).ngroups
-    ax.plot(median.index, median.values, style, color=colour, markersize=markersize, label=f"{label} (ours, median of {runs})")
+    ax.plot(median.index, median.values, style, color=colour, markersize=markersize,
+            label=_("{label} (ours, median of {runs})").format(label=label, runs=runs))
 
 
-def _two_modes(ax, metrics: pd.DataFrame, spec: FigureSpec, rows: pd.DataFrame, colour: str, marker: str) -> None:
+def _two_modes(ax, metrics: pd.DataFrame, spec: FigureSpec, rows: pd.DataFrame, colour: str, marker: str, _) -> None:
     """A model with two modes: each mode's runs faint and its median, labelled with how many runs it holds (and how
     many seeds of Keras 3 running the book's code stalled, where measured)."""
     experiment, stalls_from = spec.modes
@@ -51,12 +78,13 @@ def _two_modes(ax, metrics: pd.DataFrame, spec: FigureSpec, rows: pd.DataFrame, 
         if not len(kept):
             continue
         in_mode = rows[pd.MultiIndex.from_frame(rows[RUN]).isin(kept)]
-        for _, run in in_mode.groupby(RUN):
+        for _key, run in in_mode.groupby(RUN):
             ax.plot(run.epoch, run.value, style, color=colour, alpha=alpha, linewidth=0.8)
         median = in_mode.groupby("epoch").value.median()
-        label = f"{experiment}, {name} (ours: {len(kept)} of {len(mode)} runs"
+        label = _("{experiment}, {mode} (ours: {kept} of {runs} runs").format(experiment=experiment, mode=_(name),
+                                                                            kept=len(kept), runs=len(mode))
         if name == modes.STALLS and keras:
-            label += f"; Keras 3: {keras[0]} of {keras[1]} seeds"
+            label += _("; Keras 3: {stalled} of {seeds} seeds").format(stalled=keras[0], seeds=keras[1])
         ax.plot(median.index, median.values, marker + style, color=colour, markersize=5,
                 alpha=1.0 if name == modes.LEARNS else 0.6, label=label + ")")
 
@@ -66,46 +94,49 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
 
     ``table``: the results table the figure's kind draws from (overfit.report.catalog.TABLES).
     """
-    sns.set_theme(style="whitegrid", context="notebook")
+    sns.set_theme(style="whitegrid", context="notebook",
+                  rc={"font.sans-serif": _fonts(spec.language)} if spec.language in FONTS else None)
+    _ = i18n.gettext(spec.language)
     if spec.kind == "sweep":
-        return _draw_sweep(spec, table[table.sweep == spec.sweep])
+        return _draw_sweep(spec, table[table.sweep == spec.sweep], _)
     if spec.kind == "protocol_audit":
-        return _draw_audit(spec, table)
+        return _draw_audit(spec, table, _)
     if spec.kind == "tuning_leak":
-        return _draw_tuning(spec, table)
+        return _draw_tuning(spec, table, _)
     if spec.kind == "recipe":
-        return _draw_recipe(spec, table)
+        return _draw_recipe(spec, table, _)
     if spec.kind == "last_layer":
-        return _draw_last_layer(spec, table)
+        return _draw_last_layer(spec, table, _)
     if spec.kind == "images":
-        return _draw_images(spec, table[table.study == spec.x])
+        return _draw_images(spec, table[table.study == spec.x], _)
     if spec.kind == "clock":
-        return _draw_clock(spec, table)
+        return _draw_clock(spec, table, _)
     book_names = dict(spec.book)
     metrics = metrics[np.isfinite(metrics.value)]  # a diverged run's last epoch carries inf or NaN
-    label = "accuracy" if spec.metric == "acc" else "loss"
+    label = _("accuracy" if spec.metric == "acc" else "loss")
     if spec.kind == "movie_leak":
-        return _draw_leak(spec, metrics)
+        return _draw_leak(spec, metrics, _)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if spec.kind == "book_3_5":  # training (dots) and validation (line) of one model
         experiment = spec.experiments[0]
         for split, style, word in (("train", "o", "Training"), ("validation", "-", "Validation")):
             _seeds_and_median(ax, _rows(metrics, spec.protocol, experiment, split, spec.metric), style, "tab:blue",
-                              f"{word} {label}", 5)
+                              f"{_(word)} {label}", 5, _)
             if experiment in book_names:
                 theirs = _book_curve(book, "3.5", book_names[experiment], split, spec.metric)
-                ax.plot(theirs.epoch, theirs.value, style, color=BOOK_COLOUR, alpha=0.8, label=f"{word} {label} (book)")
+                ax.plot(theirs.epoch, theirs.value, style, color=BOOK_COLOUR, alpha=0.8,
+                        label=_("{curve} (book)").format(curve=f"{_(word)} {label}"))
     elif spec.kind == "book_4_4":
         for i, experiment in enumerate(spec.experiments):
             rows = _rows(metrics, spec.protocol, experiment, spec.split, spec.metric)
             if spec.modes and experiment == spec.modes[0]:
-                _two_modes(ax, metrics, spec, rows, COLOURS[i], MARKERS[i])
+                _two_modes(ax, metrics, spec, rows, COLOURS[i], MARKERS[i], _)
             else:
-                _seeds_and_median(ax, rows, MARKERS[i], COLOURS[i], experiment, 8 if i == 0 else 5)
+                _seeds_and_median(ax, rows, MARKERS[i], COLOURS[i], experiment, 8 if i == 0 else 5, _)
             if experiment in book_names:
                 theirs = _book_curve(book, "4.4", book_names[experiment], spec.split, spec.metric)
                 ax.plot(theirs.epoch, theirs.value, MARKERS[i] + ":", color=BOOK_COLOUR, markersize=8 if i == 0 else 5,
-                        label=f"{experiment} (book)")
+                        label=_("{curve} (book)").format(curve=experiment))
     else:
         rows = metrics[(metrics.protocol == spec.protocol) & metrics.experiment.isin(spec.experiments)
                        & (metrics.split == spec.split) & (metrics.metric == spec.metric)]
@@ -113,9 +144,10 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
         sns.lineplot(rows, x="epoch", y="value", hue="experiment", hue_order=list(spec.experiments), style="experiment",
                      style_order=list(spec.experiments), markers=["P", "o"], dashes=False, estimator="median",
                      errorbar=("pi", 50), ax=ax)
-        ax.legend(title=f"median of {runs} runs, middle 50%")
-    ax.set_xlabel("Epochs")
-    ax.set_ylabel(("Training " if spec.split == "train" else "Validation " if spec.split == "validation" else "") + label)
+        ax.legend(title=_("median of {runs} runs, middle 50%").format(runs=runs))
+    ax.set_xlabel(_("Epochs"))
+    ax.set_ylabel((_("Training") + " " if spec.split == "train" else _("Validation") + " " if spec.split == "validation"
+                   else "") + label)
     ax.set_title(spec.title, fontsize=11)
     epoch_axis(ax)
     if spec.kind != "folded":
@@ -150,17 +182,18 @@ def _label(spec: FigureSpec, value, default: str) -> str:
     return default
 
 
-def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
+def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame, _):
     random_folds, folded, test = spec.protocols
-    names = {random_folds: f"{random_folds} (random folds)", folded: f"{folded} (grouped by movie)",
-             test: f"{test}: test loss, all training reviews"}
+    names = {random_folds: _("{protocol} (random folds)").format(protocol=random_folds),
+             folded: _("{protocol} (grouped by movie)").format(protocol=folded),
+             test: _("{protocol}: test loss, all training reviews").format(protocol=test)}
     rows = metrics[metrics.experiment.isin(spec.experiments) & metrics.protocol.isin([p for p in names if p])
                    & (metrics.split == "validation") & (metrics.metric == spec.metric)]
     rows = rows.assign(curve=rows.protocol.map(names))
     grid = sns.relplot(rows, x="epoch", y="value", hue="curve", hue_order=[names[p] for p in names if p], col="experiment",
                        col_order=list(spec.experiments), col_wrap=min(4, len(spec.experiments)), kind="line",
                        estimator="mean", errorbar=None, height=2.4, aspect=1.1, facet_kws={"sharey": False})
-    grid.set_axis_labels("Epochs", "Validation loss")
+    grid.set_axis_labels(_("Epochs"), _("Validation loss"))
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
         epoch_axis(ax)
@@ -169,7 +202,7 @@ def _draw_leak(spec: FigureSpec, metrics: pd.DataFrame):
     return grid.figure
 
 
-def _draw_sweep(spec: FigureSpec, table: pd.DataFrame):
+def _draw_sweep(spec: FigureSpec, table: pd.DataFrame, _):
     """Three panels against the sweep's axis (``spec.panels``: for most sweeps the lowest and last validation data
     loss, the epoch of the lowest and the gap; for memorization the accuracies and how fast the labels are fit)."""
     fig, axes = plt.subplots(1, len(spec.panels), figsize=(4 * len(spec.panels), 3.6))
@@ -179,27 +212,30 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame):
         group = group.sort_values([spec.x, "experiment"])
         colour = sns.color_palette()[i % 10]
         label = (_label(spec, value, f"{spec.hue} {value:g}" if isinstance(value, float) else f"{spec.hue} {value}")
-                 if spec.hue else "points")
+                 if spec.hue else _("points"))
         for ax, (column, title) in zip(axes, panels):
             if column == "best_loss":
                 ax.errorbar(group[spec.x], group.best_loss, yerr=[group.best_loss - group.best_low,
-                            group.best_high - group.best_loss], fmt="o-", color=colour, capsize=2, label=f"{label}: lowest")
+                            group.best_high - group.best_loss], fmt="o-", color=colour, capsize=2,
+                            label=_("{label}: lowest").format(label=label))
                 if "gap_at_last_epoch" in dict(spec.panels):  # (a learning curve's last epochs do not compare)
-                    ax.plot(group[spec.x], group.last_loss, "--", color=colour, alpha=0.7, label=f"{label}: last epoch")
+                    ax.plot(group[spec.x], group.last_loss, "--", color=colour, alpha=0.7,
+                            label=_("{label}: last epoch").format(label=label))
             else:
                 ax.plot(group[spec.x], group[column], "o-", color=colour, label=label)
             own = group[group.included]
             ax.plot(own[spec.x], own[column], "o", markerfacecolor="white", markeredgecolor=colour, markersize=8)
-            ax.set_title(title, fontsize=10)
+            ax.set_title(_(title), fontsize=10)
     for ax in axes:
-        ax.set_xlabel(spec.x.replace("_", " "))
+        ax.set_xlabel(_(spec.x.replace("_", " ")))
         values = table[spec.x].astype(float)
         if spec.x in ("parameters", "train_reviews"):
             ax.set_xscale("log")
         elif spec.x not in ("dropout", "label_noise") and (values > 0).any():
             ax.set_xscale("symlog", linthresh=float(values[values > 0].min()))
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"{spec.title} ({spec.protocol}, {int(table.runs.min()) if len(table) else 0} runs a point)", fontsize=11)
+    fig.suptitle(_("{title} ({protocol}, {runs} runs a point)").format(
+        title=spec.title, protocol=spec.protocol, runs=int(table.runs.min()) if len(table) else 0), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -219,26 +255,28 @@ def _clipped(ax, values: pd.Series, y: np.ndarray, symmetric: bool) -> pd.Series
     return drawn
 
 
-def _draw_audit(spec: FigureSpec, table: pd.DataFrame):
+def _draw_audit(spec: FigureSpec, table: pd.DataFrame, _):
     """Bias (with its interval) and spread per protocol, loss and accuracy; each label gives the cost of an estimate.
     Values far beyond the rest (the sorted split that holds out a whole class) are marked at the axis' edge."""
     table = table.sort_values("model_epochs", kind="stable").reset_index(drop=True)
-    labels = [f"{p} {e if e != 'single' else ''} ({m:.0f} model-epochs, {s:.1f} s)".replace("  ", " ")
+    labels = [_("{protocol} {estimate} ({epochs} model-epochs, {seconds} s)").format(
+        protocol=p, estimate=i18n.estimate_words(e, _) if e != "single" else "", epochs=f"{m:.0f}",
+        seconds=f"{s:.1f}").replace("  ", " ")
               for p, e, m, s in zip(table.protocol, table.estimate, table.model_epochs, table.seconds)]
     fig, axes = plt.subplots(1, 4, figsize=(15, 0.32 * len(table) + 1.6), sharey=True)
     y = np.arange(len(table))
-    for ax, metric, unit in ((axes[0], "loss", "loss"), (axes[2], "acc", "accuracy")):
+    for ax, metric, unit in ((axes[0], "loss", _("loss")), (axes[2], "acc", _("accuracy"))):
         bias = _clipped(ax, table[f"bias_{metric}"], y, symmetric=True)
         inside = bias == table[f"bias_{metric}"]
         low = (table[f"bias_{metric}"] - table[f"bias_{metric}_low"]).where(inside).fillna(0)
         high = (table[f"bias_{metric}_high"] - table[f"bias_{metric}"]).where(inside).fillna(0)
         ax.errorbar(bias, y, xerr=[low, high], fmt="o", color="tab:blue", capsize=2)
         ax.axvline(0, color="0.4", linewidth=0.8)
-        ax.set_title(f"Bias, {unit} (95%)", fontsize=10)
-    for ax, metric, unit in ((axes[1], "loss", "loss"), (axes[3], "acc", "accuracy")):
+        ax.set_title(_("Bias, {unit} (95%)").format(unit=unit), fontsize=10)
+    for ax, metric, unit in ((axes[1], "loss", _("loss")), (axes[3], "acc", _("accuracy"))):
         colours = ["tab:orange" if derived else "tab:green" for derived in table.spread_derived]
         ax.barh(y, _clipped(ax, table[f"spread_{metric}"].fillna(0), y, symmetric=False), color=colours)
-        ax.set_title(f"Spread, {unit} (orange: derived)", fontsize=10)
+        ax.set_title(_("Spread, {unit} (orange: derived)").format(unit=unit), fontsize=10)
     axes[0].set_yticks(y, labels, fontsize=8)
     axes[0].invert_yaxis()
     fig.suptitle(spec.title, fontsize=11)
@@ -246,7 +284,7 @@ def _draw_audit(spec: FigureSpec, table: pd.DataFrame):
     return fig
 
 
-def _draw_tuning(spec: FigureSpec, table: pd.DataFrame):
+def _draw_tuning(spec: FigureSpec, table: pd.DataFrame, _):
     """Optimism against the number of configurations compared, one line (and band) per validation protocol."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for i, (protocol, group) in enumerate(table.groupby("protocol", sort=False)):
@@ -255,21 +293,22 @@ def _draw_tuning(spec: FigureSpec, table: pd.DataFrame):
             ax.plot(group.configs, group[f"optimism_{metric}"], "o-", color=colour, markersize=3, label=protocol)
             ax.fill_between(group.configs, group[f"optimism_{metric}_p10"], group[f"optimism_{metric}_p90"],
                             color=colour, alpha=0.15)
-    for ax, title in zip(axes, ("Test loss − selected validation loss", "Selected validation − test accuracy")):
+    for ax, title in zip(axes, TUNING_TITLES):
         ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.set_xlabel("configurations compared (N)")
-        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(_("configurations compared (N)"))
+        ax.set_title(_(title), fontsize=10)
     axes[0].legend(fontsize=8)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
+TUNING_TITLES = ("Test loss − selected validation loss", "Selected validation − test accuracy")
 SCORE_NAMES = {"acc": "accuracy", "f1": "F1 (precision and recall)", "auc": "ROC AUC", "precision": "precision",
                "recall": "recall"}
 
 
-def _draw_recipe(spec: FigureSpec, table: pd.DataFrame):
+def _draw_recipe(spec: FigureSpec, table: pd.DataFrame, _):
     """One step of the universal workflow, a panel per task (results/recipe.csv)."""
     tasks = list(dict.fromkeys(table.task))
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.0), squeeze=False)
@@ -282,19 +321,21 @@ def _draw_recipe(spec: FigureSpec, table: pd.DataFrame):
         if spec.x == "final":  # every model of step 7, baselines included, scored once on the test set
             shown = mine.set_index("candidate")[["acc", "auc", "precision", "recall"]]
             long = shown.reset_index(names="model").melt("model", var_name="measure")
+            long["measure"] = long.measure.map(_)
             sns.barplot(long, x="measure", y="value", hue="model", ax=ax, palette="muted")
             ax.set_ylim(0, 1)
             ax.set_xlabel("")
             ax.legend(fontsize=7, loc="lower left")
         elif spec.x == "scale_up":
             x = np.arange(len(mine))
-            ax.plot(x, mine["loss"], "o", color="tab:blue", label="validation, lowest epoch")
+            ax.plot(x, mine["loss"], "o", color="tab:blue", label=_("validation, lowest epoch"))
             ax.errorbar(x + 0.08, mine["loss"] + mine["rise"], yerr=[mine["rise"] - mine["low"], mine["high"] - mine["rise"]],
-                        fmt="x", color="tab:blue", capsize=3, label="validation, last epoch (rise, 95%)")
-            ax.plot(x, mine["train_loss"], "o", color="tab:orange", label="training, at the lowest epoch")
-            ax.plot(x + 0.08, mine["last_train_loss"], "x", color="tab:orange", label="training, last epoch")
-            ax.set_xticks(x, [f"{c}\n(lowest at epoch {int(e)})" for c, e in zip(mine.candidate, mine.epoch)], fontsize=8)
-            ax.set_ylabel("loss")
+                        fmt="x", color="tab:blue", capsize=3, label=_("validation, last epoch (rise, 95%)"))
+            ax.plot(x, mine["train_loss"], "o", color="tab:orange", label=_("training, at the lowest epoch"))
+            ax.plot(x + 0.08, mine["last_train_loss"], "x", color="tab:orange", label=_("training, last epoch"))
+            ax.set_xticks(x, [_("{candidate}\n(lowest at epoch {epoch})").format(candidate=c, epoch=int(e))
+                              for c, e in zip(mine.candidate, mine.epoch)], fontsize=8)
+            ax.set_ylabel(_("loss"))
             ax.legend(fontsize=7)
         else:
             labels = list(mine.candidate if spec.x == "power" else mine.settings)
@@ -303,7 +344,7 @@ def _draw_recipe(spec: FigureSpec, table: pd.DataFrame):
                 centre, low, high = mine[primary], mine.baseline_score + mine.low, mine.baseline_score + mine.high
                 for i, (name, value) in enumerate(baselines[primary].items()):
                     ax.axhline(value, color=sns.color_palette("Greys", 4)[i + 1], linestyle="--", linewidth=1, label=name)
-                ax.legend(fontsize=7, title="baselines", title_fontsize=7)
+                ax.legend(fontsize=7, title=_("baselines"), title_fontsize=7)
             else:
                 centre, low, high = mine[primary], mine.low, mine.high
             ax.errorbar(x, centre, yerr=[centre - low, high - centre], fmt="o", color="tab:blue", capsize=3)
@@ -311,35 +352,35 @@ def _draw_recipe(spec: FigureSpec, table: pd.DataFrame):
             ax.plot(x[pick], centre[pick], "o", markersize=14, markerfacecolor="none", color="tab:red")
             ax.set_xticks(x, labels, rotation=30 if spec.x == "tune" else 0, ha="right" if spec.x == "tune" else "center",
                           fontsize=7 if spec.x == "tune" else 9)
-            ax.set_ylabel(f"validation {SCORE_NAMES[primary]}")
+            ax.set_ylabel(_("validation {measure}").format(measure=_(SCORE_NAMES[primary])))
         ax.set_title(task, fontsize=10)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def _draw_last_layer(spec: FigureSpec, table: pd.DataFrame):
+def _draw_last_layer(spec: FigureSpec, table: pd.DataFrame, _):
     """One panel per problem type: its judging measure under the recommended and the wrong pairing."""
     problems = [p for p in PROBLEMS if p in set(table.problem)]
     fig, axes = plt.subplots(1, len(problems), figsize=(3.2 * len(problems), 3.6), squeeze=False)
     for ax, problem in zip(axes[0], problems):
         measure = PROBLEMS[problem][4]
         rows = table[(table.problem == problem) & (table.measure == measure)]
-        names = {kind: f"{kind}\n{a}\n{l.replace('_', ' ')}" for kind, a, l in
+        names = {kind: f"{_(kind)}\n{a}\n{l.replace('_', ' ')}" for kind, a, l in
                  rows[["pairing", "activation", "loss"]].drop_duplicates().itertuples(index=False)}
         rows = rows.assign(pairing=rows.pairing.map(names))
         sns.barplot(rows, x="pairing", y="value", ax=ax, errorbar=None, color="tab:blue", alpha=0.6)
         sns.stripplot(rows, x="pairing", y="value", ax=ax, color="k", size=4)
         ax.set_title(problem, fontsize=10)
         ax.set_xlabel("")
-        ax.set_ylabel(MEASURES[measure])
+        ax.set_ylabel(_(MEASURES[measure]))
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def _draw_images(spec: FigureSpec, table: pd.DataFrame):
+def _draw_images(spec: FigureSpec, table: pd.DataFrame, _):
     """A study of the images, a panel per (split, metric): each arm's seeds thin, their mean thick."""
     panels = IMAGE_FIGURES.get(spec.x, ("", (("validation", "acc"),), ""))[1]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
@@ -348,14 +389,14 @@ def _draw_images(spec: FigureSpec, table: pd.DataFrame):
         rows = table[(table.split == split) & (table.metric == metric) & np.isfinite(table.value)]
         for arm, colour in palette.items():
             runs = rows[rows.arm == arm]
-            for _, run in runs.groupby("seed"):
+            for _key, run in runs.groupby("seed"):
                 ax.plot(run.epoch, run.value, "-", color=colour, alpha=0.3, linewidth=0.8)
             mean = runs.groupby("epoch").value.mean()
             ax.plot(mean.index, mean.values, "-", color=colour, linewidth=2,
                     label=_label(spec, arm, arm.replace("_", " ")))
         ax.set_yscale(scale[0] if scale else "linear")
-        ax.set_title(f"{split.replace('_', ' ')} {'accuracy' if metric == 'acc' else metric}", fontsize=10)
-        ax.set_xlabel("Epochs")
+        ax.set_title(f"{_(split.replace('_', ' '))} {_('accuracy' if metric == 'acc' else metric)}", fontsize=10)
+        ax.set_xlabel(_("Epochs"))
         epoch_axis(ax)
     axes[0][0].legend(fontsize=8)
     fig.suptitle(spec.title, fontsize=11)
@@ -363,23 +404,23 @@ def _draw_images(spec: FigureSpec, table: pd.DataFrame):
     return fig
 
 
-def _draw_clock(spec: FigureSpec, table: pd.DataFrame):
+def _draw_clock(spec: FigureSpec, table: pd.DataFrame, _):
     """Mean reading error of each learned representation against training faces and compute; the rule as a line."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     learned, rule = table[table.representation != "rule"], table[table.representation == "rule"]
     palette = dict(zip(learned.representation.unique(), sns.color_palette("tab10")))
-    for ax, x, label in ((axes[0], "train_size", "Training faces"), (axes[1], "flops", "Training compute (FLOPs)")):
+    for ax, x, label in ((axes[0], "train_size", _("Training faces")), (axes[1], "flops", _("Training compute (FLOPs)"))):
         for representation, colour in palette.items():
             rows = learned[learned.representation == representation]
             ax.plot(rows[x], rows.mean_error, "o", color=colour, alpha=0.4, markersize=3)
             mean = rows.groupby("train_size")[[x, "mean_error"]].mean()
             ax.plot(mean[x], mean.mean_error, "-", color=colour, linewidth=2, label=representation)
         for value in rule.mean_error:
-            ax.axhline(value, color="k", linestyle="--", linewidth=1, label="rule (no training)")
+            ax.axhline(value, color="k", linestyle="--", linewidth=1, label=_("rule (no training)"))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(label)
-        ax.set_ylabel("Mean error (minutes)")
+        ax.set_ylabel(_("Mean error (minutes)"))
     axes[0].legend(fontsize=8)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
