@@ -229,11 +229,14 @@ def _counts(claims: pd.DataFrame) -> SimpleNamespace:
     if "post_hoc" in claims.columns:
         post_hoc = claims.post_hoc.map(_flag)
         counts.post_hoc = int(post_hoc.sum())
-        counts.post_hoc_rows = list(claims[post_hoc].drop_duplicates("id").itertuples())  # a claim's rows share it
+        # a claim's rows share it; a row with no protocol (not testable here) is anchored as its table row is
+        counts.post_hoc_rows = [SimpleNamespace(id=c.id, protocol=_text(c.protocol))
+                                for c in claims[post_hoc].drop_duplicates("id").itertuples()]
     if "seed_1_verdict" in claims.columns:
         counts.unstable = int(unstable.sum())
         counts.compared = int(claims.seed_1_verdict.map(_text).isin(list(VERDICT_CLASS)).sum())
-        counts.unstable_rows = [SimpleNamespace(id=c.id, protocol=c.protocol, verdict=c.verdict, seed_1=c.seed_1_verdict)
+        counts.unstable_rows = [SimpleNamespace(id=c.id, protocol=_text(c.protocol), verdict=c.verdict,
+                                                  seed_1=c.seed_1_verdict)
                                 for c in claims[unstable].itertuples()]
     return counts
 
