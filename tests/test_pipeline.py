@@ -249,19 +249,20 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
 @pytest.mark.parametrize("module, rules", [
     ("overfit.report.leak", {"movie_leak", "report"}),  # its job, and the page that shows its table
     # the last-layer table trains on Fashion-MNIST (its table and figure); the report shows the job's time
-    # and the image studies (their table, its figures and the claims it feeds)
+    # and the image studies (their table, its figures and the claims it feeds); the explorer shows the images' runs
     ("overfit.data.fashion_mnist", {"prepare_fashion_mnist", "recipe_last_layer", "image_study", "images", "claims",
-                                    "figure", "report"}),
+                                    "figure", "report", "explorer"}),
+    # every IMDB training job, the 4.1 study (it trains the reference model) and all that reads their curves
     ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
                               "protocol_audit", "tuning_leak", "recipe_power", "recipe_scale_up", "recipe_tune",
-                              "recipe_final", "recipe", "report"}),
+                              "recipe_final", "recipe", "report", "explorer", "pretraining", "pretraining_figure"}),
     # the folds are drawn once per protocol; every training job of it reads them, the recipe draws its own and the
     # image studies take Keras' validation_split from it
     ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
                            "figure", "protocol_audit", "tuning_leak", "image_study", "images", "recipe_problem",
                            "recipe_protocol",
                            "recipe_baselines", "recipe_power", "recipe_scale_up", "recipe_tune", "recipe_final", "recipe",
-                           "report"}),
+                           "report", "explorer", "pretraining", "pretraining_figure"}),
 ])
 def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
     jobs = rerun_after_editing(finished, module)

@@ -230,3 +230,11 @@ def training_group(wildcards):
 
 def final_fit_group(wildcards):
     return None if wide_model(wildcards.experiment) else GROUP_SMALL
+
+
+def pretraining_config():
+    """What the study reads: its block, the reference model and the book's training settings (editing any reruns it)."""
+    reference = config["roles"]["reference"]
+    return {"seed": config["seed"], "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
+            "editions": config["editions"], "training": config["training"], "roles": {"reference": reference},
+            "experiments": {reference: config["experiments"][reference]}, "pretraining": config["pretraining"]}

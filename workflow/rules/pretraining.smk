@@ -2,14 +2,6 @@
 # (overfit.studies.pretraining). Calls overfit.jobs.pretraining.
 
 
-def pretraining_config():
-    """What the study reads: its block, the reference model and the book's training settings (editing any reruns it)."""
-    reference = config["roles"]["reference"]
-    return {"seed": config["seed"], "data": {"imdb": {"num_words": config["data"]["imdb"]["num_words"]}},
-            "editions": config["editions"], "training": config["training"], "roles": {"reference": reference},
-            "experiments": {reference: config["experiments"][reference]}, "pretraining": config["pretraining"]}
-
-
 # its figure is drawn by its own rule, not by the catalog's `figure` rule (whose {figure} would match its name)
 ruleorder: pretraining_figure > figure
 

@@ -28,8 +28,11 @@ import pandas as pd
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
 from overfit.report import modes
+from overfit.report.audit import estimates, truth
+from overfit.report.provenance import differences
 from overfit.report.sweeps import ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
+from overfit.report.tuning import scores, selection_gain
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
 CENSORED_NOTE = "never below 0.01: counted as one epoch past their last"
@@ -405,8 +408,8 @@ def _claimed(row: dict, result: Result, curves: list[pd.DataFrame]) -> dict:
 
 def _fit_claim(ctx: Context, row: dict) -> Result:
     result = _result(row, protocol=row["fit"], statistic=f"{row['statistic']} of the final fit {row['fit']}, over seeds")
-    scores = ctx.scores
-    fit = scores[scores.fit == row["fit"]].dropna(subset=[row["statistic"]]) if "fit" in scores else scores
+    finals = ctx.scores
+    fit = finals[finals.fit == row["fit"]].dropna(subset=[row["statistic"]]) if "fit" in finals else finals
     if fit.empty:
         result.detail = f"no test score of the final fit {row['fit']!r} (not run, or every seed diverged)"
         return result
@@ -424,7 +427,6 @@ def _fit_claim(ctx: Context, row: dict) -> Result:
 def _estimates(ctx: Context, protocol: str, iterate: int = 1):
     """Each use of the protocol: one per redraw, or, with ``iterate``, one per iterated K-fold of that many
     consecutive repeats (the mean curve over all their folds, as an iterated K-fold estimates)."""
-    from overfit.report.audit import estimates, truth
 
     reference, book = ctx.experiments("reference")[0], ctx.protocol("book_4_4")
     # ctx.curves: cached, and NotRun where the protocol has no runs of the reference
@@ -467,7 +469,6 @@ def _absolute_error(ctx, protocols, metric, row):
 
 
 def _selection_gain(ctx, protocols, metric, row):
-    from overfit.report.tuning import scores, selection_gain
 
     configs = [n for n in ctx.present.get(protocols[0], set()) if n in sweeps.entries(ctx.config)]
     table = scores(ctx.metrics, sorted(configs), protocols[0])
@@ -729,7 +730,6 @@ def _adjust(results: list[Result]) -> None:
 def seed_check(table: pd.DataFrame, other: pd.DataFrame, made_of: dict, made_of_other: dict) -> tuple[pd.Series, str]:
     """The verdicts of ``other`` (the same pipeline under another seed) row by row beside ``table``'s, where both
     were made by the same code and config but for the seed; else nothing, and what differs."""
-    from overfit.report.provenance import differences
 
     differ = [f"{kind} {key}" for kind in ("config", "code")
               for key in differences(made_of[kind], made_of_other.get(kind, {}))]
