@@ -368,6 +368,8 @@ class Synthetic:
         # section 4.1's pretraining study: (start, size) -> per-run values (folds × repeats), peaked at epoch 3
         self.pretraining: dict[tuple[str, str], np.ndarray] = {}
         self.pretraining_links: list = []  # (first size's cell, second's, the change between them) of a two-size row
+        # the recipe's step 5: (task, rung) -> per-fold rises of its validation loss (unset rungs: RECIPE_RISE)
+        self.recipe: dict[tuple[str, str], np.ndarray] = {}
 
     def runs(self, experiment: str, protocol: str, groups: int | None = None) -> list[Run]:
         """An experiment's runs under a protocol: folds × repeats where it has folds, else seeds or repeats (as the
@@ -422,7 +424,25 @@ class Synthetic:
         scores = pd.DataFrame(self.scores, columns=["experiment", "fit", "seed", "epochs", "test_loss",
                                                     "test_data_loss", "test_acc", "diverged"])
         return (pd.DataFrame(metrics), scores, pd.DataFrame(images) if images["study"] else None,
-                pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table())
+                pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table(), self.recipe_curves())
+
+    def recipe_curves(self) -> dict[str, pd.DataFrame]:
+        """Step 5's curves per task: each rung's validation loss lowest at epoch 3 (0.3) on every fold, high in
+        between, and at the last epoch 0.3 + that fold's rise; precision and recall flat (F1 is read from them)."""
+        out = {}
+        for task in {task for task, _ in self.recipe}:
+            rows = []
+            for rung in recipe_ladder():
+                for fold, rise in enumerate(self.recipe.get((task, rung), np.full(RECIPE_FOLDS, RECIPE_RISE))):
+                    loss = np.where(EPOCH_RECIPE < 3, 0.3 + 0.02 * (3 - EPOCH_RECIPE), 0.8)
+                    loss[EPOCH_RECIPE == 3], loss[-1] = 0.3, 0.3 + rise
+                    for metric, values in (("loss", loss), ("precision", 0.5 + 0 * loss), ("recall", 0.5 + 0 * loss)):
+                        rows += [{"experiment": rung, "protocol": f"recipe_{task}", "repeat": 0, "fold": fold,
+                                  "seed": 0, "epoch": int(e), "split": "validation", "metric": metric, "value": v,
+                                  "diverged": False, "train_size": 18750, "validation_size": 6250}
+                                 for e, v in zip(EPOCH_RECIPE, values)]
+            out[task] = pd.DataFrame(rows)
+        return out
 
     def pretraining_table(self) -> pd.DataFrame | None:
         """The pretraining study's validation accuracy: every run peaks at epoch 3 at its value (scratch: 0.7)."""
@@ -455,7 +475,7 @@ def build(row: dict, outcome: str, data: Synthetic, claimed: dict[str, dict]) ->
     ``claimed``: the row's thresholds by result protocol (its own ``claimed``, unless computed from the runs).
     """
     for key, design in (("images", _image_row), ("clock", _clock_row), ("fit", _fit_row), ("study", _study_row),
-                        ("pretraining", _pretraining_row)):
+                        ("pretraining", _pretraining_row), ("recipe", _recipe_row)):
         if key in row:
             return design(row, outcome, data, claimed)
     return _curve_row(row, outcome, data, claimed)
@@ -599,6 +619,34 @@ def _pretraining_row(row, outcome, data, claimed):
     return {"pretraining": float(values.mean())}
 
 
+RECIPE_FOLDS = CONFIG["recipe"]["folds"]
+EPOCH_RECIPE = np.arange(1, CONFIG["recipe"]["epochs"] + 1)
+RECIPE_RISE = 0.1  # a rung no row reads rises this much on every fold
+RECIPE_BOUNDS = Bounds(0.0, 1.0, 0.02, RECIPE_RISE)  # a rise of the validation loss (it is ≥ 0 on average)
+
+
+def recipe_ladder() -> list[str]:
+    from overfit.recipe import candidates
+
+    return list(candidates.scale_up(CONFIG["recipe"]))
+
+
+def _recipe_row(row, outcome, data, claimed):
+    """A rung's per-fold rises; with two rungs, the first's at RECIPE_RISE-ish and the last's above it by the target."""
+    spec = row["recipe"]
+    ladder = recipe_ladder()
+    rung = {"first": ladder[0], "last": ladder[-1]}
+    if "rung" in spec:
+        values = targets(claimed[f"recipe_{spec['task']}"], outcome, RECIPE_FOLDS, RECIPE_BOUNDS)
+        data.recipe[(spec["task"], rung[spec["rung"]])] = values
+    else:
+        a, b = (rung[which] for which in spec["compare"])
+        base, values = _paired(claimed[f"recipe_{spec['task']}"], outcome, RECIPE_FOLDS, RECIPE_BOUNDS)
+        data.recipe[(spec["task"], a)] = np.full(RECIPE_FOLDS, base)
+        data.recipe[(spec["task"], b)] = base + values
+    return {f"recipe_{spec['task']}": float(values.mean())}
+
+
 # --- section 4.2: estimates of protocols on the reference model (overfit.report.audit, overfit.report.tuning) ----
 
 TRUTH = {"loss": 0.30, "acc": 0.88}  # the book protocol's test curve at epoch 3, where every estimate chooses
@@ -722,6 +770,8 @@ def _keys(row: dict) -> list[str]:
         return ["clock"]
     if "pretraining" in row:
         return ["pretraining"]
+    if "recipe" in row:
+        return [f"recipe_{row['recipe']['task']}"]
     if "fit" in row:
         return [row["fit"]]
     if "study" in row:
@@ -752,8 +802,8 @@ def thresholds(row: dict, outcome: str) -> dict[str, dict]:
 # --- the tests ---------------------------------------------------------------------------------------------------
 
 def compute(data: Synthetic) -> pd.DataFrame:
-    metrics, scores, images, clock, pretraining = data.tables()
-    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining)
+    metrics, scores, images, clock, pretraining, recipe = data.tables()
+    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining, recipe)
 
 
 def run_case(case: Case) -> tuple[pd.DataFrame, dict[str, float], dict[str, dict]]:

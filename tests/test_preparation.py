@@ -113,16 +113,69 @@ def test_readings_encode_decode_and_errors_go_the_short_way_round():
     assert clock.read(np.array([[0.0, 0.25], [0.5, 0.25 + 0.5 / 12]])).tolist() == [180, 210]
 
 
+def test_angles_as_sine_and_cosine_put_nearby_times_near_each_other():
+    # 11:59 and 12:00 (and 12:01): as raw turns the minute hand jumps from about 1 back to 0; as (sin, cos) it moves
+    # as little as the hands do
+    tip = lambda turn, length: np.array([[np.sin(2 * np.pi * turn) * length, -np.cos(2 * np.pi * turn) * length]])
+    found = {minute: (tip(minute / 60, 9.0), tip((minute / 60) / 12 % 1, 5.0), np.array([12.0]))
+             for minute in (-1, 0, 1)}
+    faces_ = {"images": np.zeros((1, 28, 28))}
+    turns = {m: clock.features("turns", faces_, f) for m, f in found.items()}
+    angles = {m: clock.features("angles", faces_, f) for m, f in found.items()}
+    assert angles[0].shape == (1, 4) and turns[0].shape == (1, 2)
+    assert np.abs(turns[-1] - turns[0]).max() > 0.9 and np.abs(turns[1] - turns[0]).max() < 0.02
+    assert np.abs(angles[-1] - angles[0]).max() < 0.11 and np.abs(angles[1] - angles[0]).max() < 0.11
+    np.testing.assert_allclose(np.hypot(angles[0][:, :2], angles[0][:, 2:]), 1.0, rtol=1e-6)
+
+
 def test_the_clock_study_reads_better_from_features_than_from_pixels():
     settings = {"train_sizes": [200], "seeds": 2, "epochs": 30, "batch_size": 16, "learning_rate": 0.003,
-                "models": {"pixels": [16], "tips": [16], "angles": [16]}}
+                "models": {"pixels": [16], "tips": [16], "turns": [16], "angles": [16]}}
     table = clock.run(faces.generate(200, 0), faces.generate(100, 1), settings, 0)
-    assert list(table.representation.unique()) == ["pixels", "tips", "angles", "rule"] and len(table) == 7
+    assert list(table.representation.unique()) == ["pixels", "tips", "turns", "angles", "rule"] and len(table) == 9
+    # each representation's extraction was timed (a measurement, so only what no load can reverse is asserted:
+    # scaling the pixels is a few hundred times cheaper than finding the hands)
+    extraction = table.groupby("representation").extraction_us.first()
+    assert (extraction > 0).all() and extraction["pixels"] * 20 < extraction["tips"]
     means = table.groupby("representation").mean_error.mean()
     assert means["rule"] < 2 and means["tips"] < means["pixels"]
     learned = table[table.representation != "rule"]
     assert (learned.flops > 0).all() and learned.set_index("representation").flops["pixels"].min() > \
         learned.set_index("representation").flops["tips"].max()
+
+
+def test_the_clock_convnet_runs_where_configured_and_counts_its_convolutions():
+    settings = {"train_sizes": [60], "seeds": 2, "epochs": 2, "batch_size": 16, "learning_rate": 0.003,
+                "models": {"pixels": [8], "tips": [4], "turns": [4], "angles": [4]},
+                "convnet": {"conv": [2, 3], "hidden": [4], "train_sizes": [30, 60]}}
+    table = clock.run(faces.generate(60, 0), faces.generate(20, 1), settings, 0)
+    assert list(table.representation.unique()) == ["pixels", "convnet", "tips", "turns", "angles", "rule"]
+    convnet = table[table.representation == "convnet"]
+    assert sorted(convnet.train_size.unique()) == [30, 60] and len(convnet) == 4  # its own sizes, every seed
+    # the same faces as the pixels (paired by seed), read by another model: its compute is its convolutions'
+    spec, _ = clock.model("convnet", settings)
+    # 28 → 26 (×9×1×2) → 13 → 11 (×9×2×3) → 5: 5·5·3 = 75 inputs to Dense(4), then 4 outputs
+    macs = 26 * 26 * 9 * 2 + 11 * 11 * 9 * 2 * 3 + 75 * 4 + 4 * 4
+    assert clock.training_flops(spec, 784, 10) == 6.0 * 10 * macs
+    assert set(convnet.flops) == {6.0 * n * 2 * macs for n in (30, 60)}
+    without = {k: v for k, v in settings.items() if k != "convnet"}
+    assert "convnet" not in clock.representations(without)
+
+
+def test_a_convnet_reads_square_images_and_keeps_something_of_them():
+    from overfit.engine.dense import DenseSpec, conv_output, image_side, init
+
+    assert image_side(784) == 28 and conv_output(28, (8, 16)) == 5 * 5 * 16
+    with pytest.raises(ValueError, match="not a square"):
+        image_side(780)
+    with pytest.raises(ValueError, match="leave nothing"):
+        init(DenseSpec((), 4, head="linear", conv=(2, 2, 2, 2)), 784, 0)
+    with pytest.raises(ConfigError, match="leave nothing"):
+        check_images({"clock": {"train_sizes": [10], "faces": {"train": 50, "test": 10},
+                                "convnet": {"conv": [2, 2, 2, 2], "hidden": [], "train_sizes": [10]}}})
+    with pytest.raises(ConfigError, match="clock.convnet.train_sizes"):
+        check_images({"clock": {"train_sizes": [10], "faces": {"train": 50, "test": 10},
+                                "convnet": {"conv": [2], "hidden": [], "train_sizes": [100]}}})
 
 
 def claims_for(images_table, clock_table, rows):

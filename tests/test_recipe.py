@@ -103,17 +103,28 @@ def test_scale_up_chooses_the_first_rung_whose_validation_loss_rises_while_train
                     "wider": {"validation loss": overfitting + 0.1, "train loss": falling}})
     for metric in ("acc", "auc", "precision", "recall"):  # every split carries the engine's metrics
         table = pd.concat([table, table[table.metric == "loss"].assign(metric=metric, value=0.5)])
-    out = decide.scale_up("t", table, ["small", "wide", "wider"], 1 / 3, {"small": 1, "wide": 2, "wider": 3})
+    parameters = {"small": 1, "wide": 2, "wider": 3}
+    out = decide.scale_up("t", table, ["small", "wide", "wider"], 1 / 3, parameters)
     assert list(out.overfits) == [False, True, True]
     assert tasks.chosen(out).candidate == "wide" and out.epoch[1] == 3
-    assert "rises" in tasks.chosen(out).reason
+    assert "rises" in tasks.chosen(out).reason and "overfitting starts at rung wide" in tasks.chosen(out).reason
+    # step 4's model is the floor: a rung that overfits but is smaller than it is shown, not kept
+    out = decide.scale_up("t", table, ["small", "wide", "wider"], 1 / 3, parameters, powered="wider")
+    assert tasks.chosen(out).candidate == "wider" and "starts at rung wide" in tasks.chosen(out).reason
+    # and where nothing overfits, the largest carries on, and the reason says no rung did
+    calm = table[table.experiment == "small"]
+    out = decide.scale_up("t", calm, ["small"], 1 / 3, parameters)
+    assert tasks.chosen(out).candidate == "small" and "no rung of the ladder overfits" in tasks.chosen(out).reason
+    rise, best, last = decide.rises(table, "wide")
+    assert (best, last) == (3, 6) and rise.mean() == pytest.approx(0.2)
 
 
 def test_candidates_grow_from_the_previous_decision():
-    recipe = {"power": [[1], [16, 16]], "scale_up": [{"widen": 1}, {"widen": 4}, {"widen": 4, "deepen": 1}],
+    recipe = {"power": [[1], [16, 16]],
+              "scale_up": {"from": [2], "rungs": [{"widen": 1}, {"widen": 8}, {"widen": 32}, {"widen": 32, "deepen": 1}]},
               "tune": {"configs": 3, "space": {"dropout": [0, 0.5], "l2": [0, 0.001], "widen": [0.5]}}}
     assert list(candidates.power(recipe)) == ["1", "16-16"]
-    assert list(candidates.scale_up(recipe, [16])) == ["16", "64", "64-64"]
+    assert list(candidates.scale_up(recipe)) == ["2", "16", "64", "64-64"]  # from a model too small to overfit
     tuned = candidates.tune(recipe, [64, 64], seed=0, task="t")
     assert len(tuned) == 3 and all(entry["hidden"] == [32, 32] for entry in tuned.values())
     assert tuned == candidates.tune(recipe, [64, 64], seed=0, task="t")
@@ -156,7 +167,9 @@ def test_each_step_reads_the_decision_before_it_and_only_the_final_step_is_given
     power, scale_up, tune = (pd.read_csv(tmp_path / f"{s}.csv") for s in ("power", "scale_up", "tune"))
     # each step grew from the decision before it
     first_rung = candidates.decode(scale_up.entry.iloc[0])["hidden"]
-    assert first_rung == candidates.decode(tasks.chosen(power).entry)["hidden"]
+    assert first_rung == config["recipe"]["scale_up"]["from"]  # the ladder starts below any model that overfits
+    powered = candidates.decode(tasks.chosen(power).entry)["hidden"]
+    assert tasks.chosen(scale_up).parameters >= power.parameters[power.candidate == decide.name_of(powered)].iloc[0]
     base = candidates.decode(tasks.chosen(scale_up).entry)["hidden"]
     assert all(candidates.decode(e)["hidden"] == base for e in tune.entry)  # widen 1: the tuning space's only width
     curves_read = pd.concat([pd.read_parquet(tmp_path / f"{s}.parquet") for s in ("power", "scale_up", "tune")])

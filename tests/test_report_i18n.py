@@ -219,6 +219,7 @@ PROPER = {
     "IMDB", "IMDb", "MNIST", "Fashion-MNIST", "MinHash", "Keras", "keras", "tf", "tf-keras", "RMSprop", "SGD", "SVD",
     "Dense", "README", "ROC", "AUC", "F1", "FLOPs", "CPU", "MB", "overfit",  # software, data sets, units, the project
     "t", "F", "K", "N", "P", "V", "L", "p", "z", "sd", "max", "inf", "vs", "x",  # symbols of statistics, "a vs b" protocols
+    "sin", "cos",  # the clock's angles as (sin, cos)
     "argmin", "jitter", "epsilon", "sigmoid", "softmax", "linear", "mse", "binary", "categorical", "crossentropy",
     "iterate", "requires", "words", "chosen",  # code names: config keys a history quotes, recipe.csv's column
     "loss",  # the key of Keras' history that section "what the results mean" explains, in bold
@@ -236,12 +237,20 @@ def data_names(inputs: dict) -> set[str]:
              inputs["provenance"]["reviews_sha256"]}
     for study, spec in (config.get("images") or {}).get("studies", {}).items():
         names |= {study, *spec.get("arms", {})}
+    clock = config.get("clock") or {}  # the clock's representations, which its caption names
+    names |= {*clock.get("models", {}), *(["convnet"] if "convnet" in clock else [])}
     frames = [v for v in inputs.values() if isinstance(v, pd.DataFrame)] + list(inputs.get("protocol_study") or ())
     for frame in frames:
         for column in NAME_COLUMNS:
             if column in frame.columns:
                 names |= {w for v in frame[column].dropna().astype(str) for w in v.split()}
     return names | {name.capitalize() for name in names}  # a sweep's name as its figure's title
+
+
+def chapter_names(chapter: dict) -> set[str]:
+    """Names the chapter's rows give as written: section 4.1's starts and the recipe's tasks they compare."""
+    return {*(s for row in chapter["claims"] for s in (row.get("pretraining") or {}).get("compare", [])),
+            *((row.get("recipe") or {}).get("task") for row in chapter["claims"] if "recipe" in row)}
 
 
 def english_words(page: str, names: set[str]) -> list[str]:
@@ -294,7 +303,7 @@ def test_the_korean_page_has_no_english_sentence_left(small_run):
     page = html.page(**small_run["inputs"], figures=small_run["figures"]["ko"], language="ko", chapter=CHAPTER,
                      chapter_translation=small_run["chapter_ko"])
     assert '<html lang="ko">' in page and "이 장의 주장" in page and "성립" in page
-    names = data_names(small_run["inputs"])
+    names = data_names(small_run["inputs"]) | chapter_names(CHAPTER)
     assert not english_words(page, names), english_words(page, names)
     # the check finds English where there is some: the English page is full of it
     english = html.page(**small_run["inputs"], figures=small_run["figures"]["en"])
@@ -358,9 +367,8 @@ def test_the_korean_page_of_the_real_results_has_no_english_left(real_inputs, tm
     specs = [(s, tmp_path / "figure.png") for s in catalog.figure_specs(inputs["config"], chapter, "ko")]
     page = html.page(**inputs, figures=specs, language="ko", chapter=chapter)
     assert "lang=en" not in page
-    # names besides the tables': section 4.1's starts, which the chapter's rows compare (claims.csv's statistic)
-    starts = {s for row in chapter["claims"] for s in (row.get("pretraining") or {}).get("compare", [])}
-    left = english_words(page, data_names(inputs) | starts)
+    # names besides the tables': section 4.1's starts and the recipe's tasks, which the chapter's rows name
+    left = english_words(page, data_names(inputs) | chapter_names(chapter))
     assert not left, f"English words left in the Korean page: {sorted(set(left))}"
     # the generated columns really were in the page, translated (not dropped): a pattern's words and a history's
     claims_table = inputs["claims"]

@@ -89,6 +89,10 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None, study_stati
             if row["statistic"] not in FIT_STATISTICS:
                 raise ConfigError(f"{where}: a final fit's statistic is a test score ({', '.join(FIT_STATISTICS)}), "
                                   f"not {row['statistic']!r}")
+        elif "recipe" in row:
+            if row["statistic"] != "rise":
+                raise ConfigError(f"{where}: the recipe's statistic is rise (of a rung's validation loss), not "
+                                  f"{row['statistic']!r}")
         elif "clock" in row:
             if row["statistic"] != "mean_error":
                 raise ConfigError(f"{where}: the clock's statistic is mean_error (minutes), not {row['statistic']!r}")

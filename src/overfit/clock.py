@@ -13,9 +13,14 @@ no machine learning is required; a simple rounding operation and dictionary
 lookup are enough to recover the approximate time of day."
 
 - ``pixels``: the 784 grey levels, learned by a dense MLP;
+- ``convnet``: the same grey levels, learned by a small convnet (config ``clock.convnet``): the features
+  learned from the raw pixels, as the book says deep learning lets a network do given enough data;
 - ``tips``: the hands' tips found in the pixels (``tips``), relative to the
   dial's centre, learned by a small MLP;
-- ``angles``: the same tips as angles, learned by the same small MLP;
+- ``turns``: the same tips as angles in turns (0–1), learned by the same small MLP: the book's polar
+  coordinates fed raw, so 11:59 and 12:00 are far apart as inputs;
+- ``angles``: the same angles as (sin, cos) of each hand, learned by the same small MLP: nearby times are
+  nearby inputs all round the dial;
 - ``rule``: the angles read by rounding and a lookup (``read``), no training.
 
 A learned model outputs the cosine and sine of the time's angle on a 12-hour
@@ -35,7 +40,7 @@ from overfit.engine.dense import DenseRun, DenseSpec, DenseTrainer, DenseTrainin
 from overfit.engine.progress import Progress
 from overfit.seeds import stable_seed
 
-REPRESENTATIONS = ("pixels", "tips", "angles", "rule")
+REPRESENTATIONS = ("pixels", "convnet", "tips", "turns", "angles", "rule")
 INK = 0.45  # a pixel at least this bright (0–1) is ink: background and noise stay below, strokes' cores above
 # operations per pixel of `tips` (the circle fit's sums and the distances): the extractors' compute
 EXTRACTION_OPS_PER_PIXEL = 40
@@ -123,18 +128,56 @@ def error(read_minutes: np.ndarray, true_minutes: np.ndarray) -> np.ndarray:
 
 def features(representation: str, faces: dict, found: tuple | None = None) -> np.ndarray:
     """A face set in one representation; the tips and angles from its pixels (``found``: its ``tips`` already)."""
-    if representation == "pixels":
+    if representation in ("pixels", "convnet"):
         return faces["images"].reshape(len(faces["images"]), -1).astype(np.float32) / 255.0
     minute, hour, radius = found if found is not None else tips(faces["images"])
     if representation == "tips":
         return (np.concatenate([minute, hour], axis=1) / radius[:, None]).astype(np.float32)
-    return angles(minute, hour).astype(np.float32)
+    turns = angles(minute, hour)
+    if representation == "turns":
+        return turns.astype(np.float32)
+    return np.concatenate([np.sin(2 * np.pi * turns), np.cos(2 * np.pi * turns)], axis=1).astype(np.float32)
+
+
+def extraction_seconds(representation: str, faces: dict, repeats: int = 3) -> float:
+    """Seconds per face to turn pixels into a representation, measured on ``faces`` (the best of ``repeats``):
+    for the pixels, scaling to 0–1; for the rule, the angles and the lookup."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        if representation == "rule":
+            read(features("turns", faces))
+        else:
+            features(representation, faces)
+        best = min(best, time.perf_counter() - start)
+    return best / len(faces["images"])
 
 
 def training_flops(spec: DenseSpec, input_dim: int, examples: int) -> float:
-    """Multiply-adds of the dense layers × 2 (forward) × 3 (forward and backward), per example trained."""
+    """Multiply-adds of the layers × 2 (forward) × 3 (forward and backward), per example trained: a convolution's
+    are its output positions × its 3×3 window × its channels in and out."""
+    macs, side, channels = 0, SIZE, 1
+    for filters in spec.conv:
+        side -= 2
+        macs += side * side * 9 * channels * filters
+        side, channels = side // 2, filters
+    if spec.conv:
+        input_dim = side * side * channels
     widths = (input_dim, *spec.hidden, spec.outputs)
-    return 6.0 * examples * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return 6.0 * examples * (macs + sum(a * b for a, b in zip(widths[:-1], widths[1:])))
+
+
+def model(representation: str, settings: dict) -> tuple[DenseSpec, list[int]]:
+    """A learned representation's model (a dense net, or the convnet on the pixels) and its training sizes."""
+    if representation == "convnet":
+        net = settings["convnet"]
+        return DenseSpec(tuple(net["hidden"]), 4, head="linear", conv=tuple(net["conv"])), net["train_sizes"]
+    return DenseSpec(tuple(settings["models"][representation]), 4, head="linear"), settings["train_sizes"]
+
+
+def representations(settings: dict) -> list[str]:
+    """The representations a config runs: the convnet where it has a ``convnet`` block."""
+    return [r for r in REPRESENTATIONS if r != "convnet" or "convnet" in settings]
 
 
 def run(train_faces: dict, test_faces: dict, settings: dict, base_seed: int) -> pd.DataFrame:
@@ -142,29 +185,30 @@ def run(train_faces: dict, test_faces: dict, settings: dict, base_seed: int) -> 
 
     Columns: representation, train_size, seed, faces (test faces read),
     mean_error, error_sd and median_error (minutes), within_5 (share read within 5 minutes), flops (training, plus
-    feature extraction for the tips and angles) and seconds (the same,
-    measured). The faces a run trains on are drawn by (size, seed), the same
-    for every representation, so representations compare paired by seed.
+    feature extraction for the tips and angles), seconds (the same, measured) and extraction_us (microseconds per
+    face to extract the representation from the pixels, measured on the test faces; the rule's includes its
+    lookup). The faces a run trains on are drawn by (size, seed), the same for every representation, so
+    representations compare paired by seed.
     """
-    learned = [r for r in REPRESENTATIONS if r != "rule"]
-    sizes, seeds, epochs = settings["train_sizes"], settings["seeds"], settings["epochs"]
-    progress = Progress(len(learned) * len(sizes) * seeds, epochs, ("model",))
+    chosen_representations = representations(settings)
+    learned = [r for r in chosen_representations if r != "rule"]
+    seeds, epochs = settings["seeds"], settings["epochs"]
+    progress = Progress(sum(len(model(r, settings)[1]) for r in learned) * seeds, epochs, ("model",))
     y_all = targets(train_faces["minutes"])
-    # the tips are found once per face set, and timed: the tips' and the angles' extraction cost
-    start = time.perf_counter()
-    found = {"test": tips(test_faces["images"])}
-    per_face_seconds = (time.perf_counter() - start) / len(test_faces["minutes"])
-    found["train"] = tips(train_faces["images"])
+    # each representation's extraction timed on the test faces; the tips are then found once per face set
+    extraction = {r: extraction_seconds(r, test_faces) for r in chosen_representations}
+    found = {"test": tips(test_faces["images"]), "train": tips(train_faces["images"])}
     rows = []
-    for representation in REPRESENTATIONS:
-        x_test = features("angles" if representation == "rule" else representation, test_faces, found["test"])
-        per_face = (0.0, 0.0) if representation == "pixels" else (per_face_seconds, EXTRACTION_OPS_PER_PIXEL * SIZE * SIZE)
+    for representation in chosen_representations:
+        x_test = features("turns" if representation == "rule" else representation, test_faces, found["test"])
+        raw = representation in ("pixels", "convnet")
+        per_face = (extraction[representation], 0.0 if raw else EXTRACTION_OPS_PER_PIXEL * SIZE * SIZE)
         if representation == "rule":
             errors = error(read(x_test), test_faces["minutes"])
-            rows.append(_row("rule", 0, 0, errors, per_face[1] * len(errors), per_face[0] * len(errors)))
+            rows.append(_row("rule", 0, 0, errors, per_face[1] * len(errors), per_face[0] * len(errors), per_face[0]))
             continue
         x_all = features(representation, train_faces, found["train"])
-        spec = DenseSpec(tuple(settings["models"][representation]), 4, head="linear")
+        spec, sizes = model(representation, settings)
         training = DenseTraining(epochs=epochs, batch_size=settings["batch_size"], optimizer="adam",
                                  learning_rate=settings["learning_rate"])
         trainer = DenseTrainer(spec, x_all.shape[1], training)
@@ -181,12 +225,12 @@ def run(train_faces: dict, test_faces: dict, settings: dict, base_seed: int) -> 
                 # the faces it trained on had to be extracted too (the test faces' extraction is not counted)
                 seconds = time.perf_counter() - start + per_face[0] * size
                 flops = training_flops(spec, x_all.shape[1], size * epochs) + per_face[1] * size
-                rows.append(_row(representation, size, s, errors, flops, seconds))
+                rows.append(_row(representation, size, s, errors, flops, seconds, per_face[0]))
     return pd.DataFrame(rows)
 
 
-def _row(representation, size, seed, errors, flops, seconds) -> dict:
+def _row(representation, size, seed, errors, flops, seconds, extraction) -> dict:
     return {"representation": representation, "train_size": size, "seed": seed, "faces": len(errors),
             "mean_error": float(errors.mean()), "error_sd": float(errors.std(ddof=1)),
             "median_error": float(np.median(errors)), "within_5": float((errors <= 5).mean()), "flops": float(flops),
-            "seconds": float(seconds)}
+            "seconds": float(seconds), "extraction_us": float(extraction * 1e6)}

@@ -203,9 +203,12 @@ def clock_config(faces_only=False):
 
 
 def claims_studies(wildcards):
-    """The tables of the image studies, the clock and the pretraining study, where the config has them: their claims
-    read them."""
-    return {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining") if name in config}
+    """The tables of the image studies, the clock and the pretraining study, and the recipe's step 5 curves, where the
+    config has them: their claims read them."""
+    tables = {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining") if name in config}
+    if "recipe" in config:
+        tables["recipe"] = [f"results/recipe/{task}/5_scale_up.parquet" for task in config["recipe"]["tasks"]]
+    return tables
 
 
 # ---------------------------------------------------------------------------------------------------------------

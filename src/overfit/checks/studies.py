@@ -100,10 +100,23 @@ def _study_images(config: dict, sizes: Sizes, key: str, study: dict) -> list[tup
 
 def _check_clock(config: dict) -> None:
     clock = config.get("clock")
-    if clock and max(clock["train_sizes"]) > clock["faces"]["train"]:
-        raise ConfigError(f"clock.train_sizes: {max(clock['train_sizes'])} faces cannot be drawn from the "
-                          f"{clock['faces']['train']} training faces (clock.faces.train); use at most "
-                          f"{clock['faces']['train']} or raise clock.faces.train")
+    if not clock:
+        return
+    for key, sizes in (("clock.train_sizes", clock["train_sizes"]),
+                       ("clock.convnet.train_sizes", clock.get("convnet", {}).get("train_sizes", []))):
+        if sizes and max(sizes) > clock["faces"]["train"]:
+            raise ConfigError(f"{key}: {max(sizes)} faces cannot be drawn from the {clock['faces']['train']} "
+                              f"training faces (clock.faces.train); use at most {clock['faces']['train']} or raise "
+                              f"clock.faces.train")
+    if "convnet" in clock:
+        from overfit.data.clock import SIZE  # the faces' side: each 3×3 convolution takes 2 off, each pooling halves
+
+        side = SIZE
+        for _ in clock["convnet"]["conv"]:
+            side = (side - 2) // 2
+        if side < 1:
+            raise ConfigError(f"clock.convnet.conv: {len(clock['convnet']['conv'])} blocks of a 3×3 convolution "
+                              f"and a 2×2 pooling leave nothing of a {SIZE}-pixel face; use fewer")
 
 
 def check_search(config: dict) -> None:

@@ -11,11 +11,15 @@ scored; tidy metric rows; a run is decided by its seeds alone.
 
 Layers: Dense(h, relu) for each hidden width, then the output layer; no
 hidden layer at all is the book's logistic regression, ``Dense(10, softmax)``.
+A spec with ``conv`` filters puts a small convnet in front, as the 2nd
+edition's chapter 8 builds one: Conv2D(f, 3, relu) then MaxPooling2D(2) for
+each, on the rows read as square one-channel images, then Flatten.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 import jax
@@ -43,6 +47,8 @@ class DenseSpec:
     # "softmax": sparse categorical cross-entropy; "sigmoid" (one output): the IMDB engine's binary cross-entropy,
     # so that its models can run here on multi-hot rows; "linear": mean squared error
     head: str = "softmax"
+    # filters of each Conv2D(f, 3×3, relu, "valid") + MaxPooling2D(2) before the dense layers; () = none
+    conv: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,20 +80,58 @@ class DenseRun:
         return next(iter(self.evaluations), "validation")
 
 
+def image_side(input_dim: int) -> int:
+    """The side of the square one-channel images a convnet reads its flat rows as."""
+    side = math.isqrt(input_dim)
+    if side * side != input_dim:
+        raise ValueError(f"a convnet reads its rows as square images: {input_dim} inputs are not a square")
+    return side
+
+
+def conv_output(side: int, filters: tuple[int, ...]) -> int:
+    """The length of the convnet's flattened output: each 3×3 valid convolution takes 2 off the side, each 2×2
+    pooling halves it (rounding down, as Keras' does)."""
+    for _ in filters:
+        side = (side - 2) // 2
+        if side < 1:
+            raise ValueError(f"{len(filters)} convolution blocks leave nothing of the image")
+    return side * side * filters[-1]
+
+
 def init(spec: DenseSpec, input_dim: int, seed: int) -> list[tuple[jax.Array, jax.Array]]:
-    """Keras' Dense defaults (Glorot uniform kernels, zero biases), layer by layer."""
+    """Keras' defaults (Glorot uniform kernels, zero biases), layer by layer: a Conv2D's fans count its 3×3
+    window, as Keras' do; the dense layers start from the convnet's flattened output."""
     rngs = nnx.Rngs(params=seed)
+    params = []
+    if spec.conv:
+        glorot = nnx.initializers.glorot_uniform()
+        for channels, filters in zip((1, *spec.conv[:-1]), spec.conv):
+            params.append((glorot(rngs.params(), (3, 3, channels, filters), jnp.float32), jnp.zeros((filters,))))
+        input_dim = conv_output(image_side(input_dim), spec.conv)
     widths = (input_dim, *spec.hidden, spec.outputs)
     layers = [glorot_dense(a, b, rngs) for a, b in zip(widths[:-1], widths[1:])]
-    return [(layer.kernel[...], layer.bias[...]) for layer in layers]
+    return params + [(layer.kernel[...], layer.bias[...]) for layer in layers]
 
 
 def logits(params, x: jax.Array) -> jax.Array:
-    """The last layer's values: a softmax's logits, a sigmoid's logit, a linear head's output."""
+    """The last layer's values: a softmax's logits, a sigmoid's logit, a linear head's output. Convolution
+    kernels (4-d) come first when there are any: the rows are read as square images, then flattened back."""
     h = x
-    for kernel, bias in params[:-1]:
+    if params[0][0].ndim == 4:
+        side = math.isqrt(x.shape[1])
+        h = x.reshape(len(x), side, side, 1)
+        for kernel, bias in (p for p in params if p[0].ndim == 4):
+            h = jax.lax.conv_general_dilated(h, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            h = jax.nn.relu(h + bias)
+            # MaxPooling2D(2): an odd side loses its last row and column, as Keras' "valid" pooling; a reshape's
+            # max, whose gradient XLA computes faster on a CPU than reduce_window's
+            n, rows, columns, channels = h.shape
+            h = h[:, :rows // 2 * 2, :columns // 2 * 2].reshape(n, rows // 2, 2, columns // 2, 2, channels).max(axis=(2, 4))
+        h = h.reshape(len(h), -1)  # Flatten: rows, then columns, then channels, as Keras' (channels last)
+    dense = [p for p in params if p[0].ndim == 2]
+    for kernel, bias in dense[:-1]:
         h = jax.nn.relu(h @ kernel + bias)
-    kernel, bias = params[-1]
+    kernel, bias = dense[-1]
     return h @ kernel + bias
 
 

@@ -127,18 +127,20 @@ def power(job) -> None:
 
 
 def scale_up(job) -> None:
-    """Step 5: widen and deepen the model from step 4 until it overfits."""
+    """Step 5: a ladder of models from one too small to overfit, widened and deepened past step 4's model, until
+    one overfits."""
     import pandas as pd
 
     from overfit.recipe import candidates, decide
     from overfit.recipe.tasks import chosen, validation_train_ratio
 
     recipe = job.params.config["recipe"]
-    base = candidates.decode(chosen(_read(job.input.power)).entry)
-    entries = candidates.scale_up(recipe, base["hidden"])
+    powered = candidates.decode(chosen(_read(job.input.power)).entry)
+    entries = candidates.scale_up(recipe)
     curves, folds = _trained(job, entries, recipe["epochs"])
-    table = decide.scale_up(job.wildcards.task, curves, list(entries), validation_train_ratio(folds),
-                            _parameters(job, entries))
+    parameters = _parameters(job, {**entries, decide.name_of(powered["hidden"]): powered})
+    table = decide.scale_up(job.wildcards.task, curves, list(entries), validation_train_ratio(folds), parameters,
+                            powered=decide.name_of(powered["hidden"]))
     table["entry"] = [candidates.encode(entries[name]) for name in table.candidate]
     _write(table, job.output.table, "5. scale up until it overfits")
 

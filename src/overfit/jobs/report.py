@@ -36,8 +36,10 @@ def claims(job) -> None:
 
     studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock", "pretraining")
                if getattr(job.input, name, None)}
+    # the recipe's step 5 curves, by task (results/recipe/<task>/5_scale_up.parquet)
+    recipe = {Path(path).parent.name: pd.read_parquet(path) for path in getattr(job.input, "recipe", [])}
     table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
-                           job.params.chapter, **studies)
+                           job.params.chapter, recipe=recipe, **studies)
     made_of = {"config": provenance.config_digests(job.params.whole_config), "code": provenance.code_digests()}
     table["config_hash"], table["code_hash"] = (provenance.fingerprint(made_of[k]) for k in ("config", "code"))
     table["seed"] = job.params.whole_config["seed"]

@@ -1,8 +1,9 @@
 """The models the recipe tries at each step, as experiment entries (``hidden``, ``dropout``, ``regularizer``). Free of JAX.
 
 - step 4, power: the config's list of hidden layers, smallest first;
-- step 5, scale up: the chosen model widened (every layer × ``widen``) and
-  deepened (``deepen`` more layers of the last width), rung by rung;
+- step 5, scale up: a ladder from a model too small to overfit (``scale_up.from``,
+  e.g. one unit) widened (every layer × ``widen``) and deepened (``deepen`` more
+  layers of the last width), rung by rung, up past step 4's model;
 - step 6, tune: configurations drawn from the config's space (dropout, L1,
   L2, ``widen``) around the model that overfit, by scikit-learn's
   ``ParameterSampler`` as the search of section 4.2 draws its own.
@@ -26,10 +27,13 @@ def widened(hidden: list[int], widen: float = 1.0, deepen: int = 0) -> list[int]
     return wider + [wider[-1]] * int(deepen)
 
 
-def scale_up(recipe: dict, hidden: list[int]) -> dict[str, dict]:
+def scale_up(recipe: dict) -> dict[str, dict]:
+    """The ladder, smallest first: its start widened and deepened by each rung. It starts below any model that
+    could overfit, so that the rung where overfitting starts is found, not assumed."""
+    ladder = recipe["scale_up"]
     out = {}
-    for rung in recipe["scale_up"]:
-        bigger = widened(hidden, rung.get("widen", 1.0), rung.get("deepen", 0))
+    for rung in ladder["rungs"]:
+        bigger = widened(ladder["from"], rung.get("widen", 1.0), rung.get("deepen", 0))
         out.setdefault(name_of(bigger), {"hidden": bigger})
     return out
 

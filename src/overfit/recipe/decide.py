@@ -94,34 +94,56 @@ def power(task: str, curves: pd.DataFrame, baselines: pd.DataFrame, order: list[
     return table
 
 
+def rises(curves: pd.DataFrame, name: str) -> tuple[pd.Series, int, int]:
+    """A candidate's overfitting, run by run: its validation loss at the last epoch minus at the epoch where the
+    mean over runs is lowest, per (fold, seed); with that epoch and the last."""
+    val = _wide(curves, "validation").loc[name]["loss"].unstack("epoch")  # (fold, seed) × epoch
+    mean = val.mean()
+    best, last = int(mean.idxmin()), int(mean.index.max())
+    return val[last] - val[best], best, last
+
+
+def ratio_of(curves: pd.DataFrame) -> float | None:
+    """n_validation / n_training of the folds the curves were trained on (the corrected interval's term)."""
+    sizes = curves.drop_duplicates("fold")
+    return float((sizes.validation_size / sizes.train_size).mean()) if len(sizes) > 1 else None
+
+
 def scale_up(task: str, curves: pd.DataFrame, order: list[str], ratio: float | None,
-             parameters: dict[str, int]) -> pd.DataFrame:
-    """Step 5: the first rung whose validation loss rises from its lowest epoch while its training loss still falls."""
-    validation, train = _wide(curves, "validation"), _wide(curves, "train")
+             parameters: dict[str, int], powered: str | None = None) -> pd.DataFrame:
+    """Step 5: every rung of the ladder judged, and the first rung at least as large as step 4's model
+    (``powered``) whose validation loss rises from its lowest epoch while its training loss still falls. The
+    rungs below it show where overfitting starts."""
+    train = _wide(curves, "train")
     rows = []
     for name in order:
-        val = validation.loc[name]["loss"].unstack("epoch")  # (fold, seed) × epoch
+        rise_per_run, best, last = rises(curves, name)
+        val = _wide(curves, "validation").loc[name]["loss"].unstack("epoch")
         trn = train.loc[name]["loss"].unstack("epoch")
         mean = val.mean()
-        best, last = int(mean.idxmin()), int(mean.index.max())
-        rise = _interval(val[last] - val[best], ratio)
+        rise = _interval(rise_per_run, ratio)
         falling = bool(trn.mean()[last] < trn.mean()[best])
         rows.append({"task": task, "step": "scale_up", "candidate": name, "parameters": parameters[name],
                      "epoch": best, "epochs": last, "loss": float(mean[best]), "last_loss": float(mean[last]),
                      "train_loss": float(trn.mean()[best]), "last_train_loss": float(trn.mean()[last]),
-                     "rise": float((val[last] - val[best]).mean()), **rise,
+                     "rise": float(rise_per_run.mean()), **rise,
                      "overfits": bool(best < last and rise["low"] > 0 and falling)})
     table = pd.DataFrame(rows)
-    over = table[table.overfits]
+    floor = parameters.get(powered, 0) if powered else 0
+    eligible = table[table.parameters >= floor]
+    over = eligible[eligible.overfits]
+    first = table[table.overfits]
+    start = (f"; overfitting starts at rung {table.candidate[first.index[0]]}" if len(first)
+             else "; no rung of the ladder overfits")
     if len(over):
         pick = over.index[0]
         reason = (f"overfits: validation loss lowest at epoch {table.epoch[pick]} ({table.loss[pick]:.4f}), then "
                   f"rises by {table.rise[pick]:.4f} [{table.low[pick]:.4f}, {table.high[pick]:.4f}] to epoch "
                   f"{table.epochs[pick]} while the training loss falls from {table.train_loss[pick]:.4f} to "
-                  f"{table.last_train_loss[pick]:.4f}: the capacity to regularize")
+                  f"{table.last_train_loss[pick]:.4f}: the capacity to regularize{start}")
     else:
-        pick = table.index[-1]
-        reason = f"none overfits within {table.epochs[pick]} epochs; the largest carries on"
+        pick = eligible.index[-1] if len(eligible) else table.index[-1]
+        reason = f"none at least as large as step 4's model overfits within {table.epochs[pick]} epochs; the largest carries on{start}"
     table["chosen"] = table.index == pick
     table["reason"] = np.where(table.chosen, reason, "")
     return table

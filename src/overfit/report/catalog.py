@@ -306,7 +306,8 @@ def figure_specs(config: dict, chapter: dict, language: str = i18n.SOURCE) -> li
             _("Mean reading error (minutes, on the test faces; log scale) of each representation against the training "
               "faces it saw and against its training compute (FLOPs, feature extraction included); dots: each seed, "
               "line: the mean. The rule (angles rounded and looked up) trains on nothing: its error is the dashed "
-              "line.")))
+              "line. turns: the hands' angles fed raw; angles: as their sine and cosine; convnet: the pixels read by a "
+              "small convnet.")))
     return specs
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
+from overfit.recipe import candidates, decide
 from overfit.report import modes
 from overfit.report.audit import estimates, truth
 from overfit.report.provenance import differences
@@ -194,9 +195,10 @@ class Context:
 
     def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                  images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
-                 pretraining: pd.DataFrame | None = None):
+                 pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
         self.images, self.clock, self.pretraining = images, clock, pretraining
+        self.recipe = recipe or {}  # task -> the curves of its step 5 (results/recipe/<task>/5_scale_up.parquet)
         self.book = book_histories()
         self.present = experiments_run(metrics)
         self._curves: dict[tuple, pd.DataFrame] = {}  # claims read the same curves many times
@@ -592,6 +594,39 @@ def _clock_claim(ctx: Context, row: dict) -> Result:
     return _judged(result, found, row["claimed"])
 
 
+# --- section 4.5: the recipe's step 5, scaling up until it overfits (overfit.recipe) ------------------------------
+# Its ladder starts from a model too small to overfit in the recipe's epochs; a rung's rise is its validation loss
+# at the last epoch minus at the epoch where the mean over the folds is lowest, per fold (the decision's own
+# statistic, overfit.recipe.decide.rises), with the corrected interval over the folds.
+
+def _recipe_claim(ctx: Context, row: dict) -> Result:
+    spec = row["recipe"]
+    task = spec["task"]
+    result = _result(row, protocol=f"recipe_{task}")
+    curves = ctx.recipe.get(task)
+    if curves is None or curves.empty:
+        result.detail = f"no step 5 curves of the recipe's task {task!r} (is it in recipe.tasks?)"
+        return result
+    ladder = list(candidates.scale_up(ctx.config["recipe"]))
+    rung = {"first": ladder[0], "last": ladder[-1]}
+    ratio = decide.ratio_of(curves)
+    if "rung" in spec:
+        name = rung[spec["rung"]]
+        rise, best, last = decide.rises(curves, name)
+        found = stats.t_interval(rise, validation_train_ratio=ratio)
+        result.statistic = (f"rise of rung {name}'s validation loss from its lowest epoch ({best}) to the last "
+                            f"({last}), over folds")
+    else:
+        (a, _, _), (b, best, last) = (decide.rises(curves, rung[which]) for which in spec["compare"])
+        found = stats.t_interval((b - a).dropna(), validation_train_ratio=ratio)
+        result.statistic = (f"rise of the validation loss to the last epoch ({last}), rung {rung[spec['compare'][1]]} "
+                            f"− rung {rung[spec['compare'][0]]}, paired by fold")
+    every = {name: decide.rises(curves, name) for name in ladder}
+    result.detail = "; ".join(f"{name}: rise {rise.mean():+.4f} (lowest at epoch {best})"
+                              for name, (rise, best, _) in every.items())
+    return _judged(result, found, row["claimed"])
+
+
 # --- section 4.1: pretraining with few labels (overfit.studies.pretraining) --------------------------------------
 # Its runs are folds × seeds: each fold pretrains on its training part and validates on the rest, each seed draws
 # the labeled reviews, the initial weights and the batch order; the three starts of a run share all of that, so
@@ -665,9 +700,11 @@ def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
 
 def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                    images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
-                   pretraining: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (claim, protocol) of the chapter; see Result for the columns."""
-    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining)
+                   pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None
+                   ) -> pd.DataFrame:
+    """One row per (claim, protocol) of the chapter; see Result for the columns. ``recipe``: task -> the curves
+    of the recipe's step 5."""
+    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining, recipe)
     results: list[Result] = []
     for row in chapter["claims"]:
         if "images" in row:
@@ -676,6 +713,8 @@ def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, ch
             results.append(_clock_claim(ctx, row))
         elif "pretraining" in row:
             results.append(_pretraining_claim(ctx, row))
+        elif "recipe" in row:
+            results.append(_recipe_claim(ctx, row))
         elif "fit" in row:
             results.append(_fit_claim(ctx, row))
         elif "study" in row:

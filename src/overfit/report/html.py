@@ -390,9 +390,13 @@ def _preparation(images: pd.DataFrame | None, clock: pd.DataFrame | None, claims
             f"{summary.loc[(study, arm, split, m), 'mean']:.3f} ± {summary.loc[(study, arm, split, m), 'std']:.3f}"
             for m in ("loss", "acc")]) for study, arm, split in dict.fromkeys((a, b, c) for a, b, c, _ in summary.index)]
     if clock is not None and len(clock):
-        table = clock.groupby(["representation", "train_size"], sort=False)[["mean_error", "within_5", "flops"]].mean()
-        shown.clock = [SimpleNamespace(representation=r, cells=[f"{n:,}", f"{v.mean_error:.2f}", f"{v.within_5:.2%}",
-                                                                f"{v.flops:.3g}"]) for (r, n), v in table.iterrows()]
+        if "extraction_us" not in clock:  # a table from before the extraction was timed
+            clock = clock.assign(extraction_us=float("nan"))
+        table = clock.groupby(["representation", "train_size"], sort=False)[
+            ["mean_error", "within_5", "flops", "extraction_us"]].mean()
+        shown.clock = [SimpleNamespace(representation=r, cells=[
+            f"{n:,}", f"{v.mean_error:.2f}", f"{v.within_5:.2%}", f"{v.flops:.3g}",
+            "" if pd.isna(v.extraction_us) else f"{v.extraction_us:.3g}"]) for (r, n), v in table.iterrows()]
     # the claims judged on a study's runs or on the clock (their `protocol` column)
     mine = claims[claims.protocol.isin({*(set(images.study) if images is not None else set()), "clock"})]
     for c in mine.itertuples():
