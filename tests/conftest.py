@@ -269,16 +269,22 @@ def make_command(repo: Path, stamp: Path, target: str = "reproduce") -> list[str
     return ["make", "-C", str(repo), target, f"VENV={REPO / '.venv'}", f"STAMP={stamp}"]
 
 
-def stop_a_training_job_halfway(pgid: int, work: Path, timeout: float) -> tuple[int, str]:
+def stop_a_training_job_halfway(pgid: int, work: Path, timeout: float, output: Path) -> tuple[int, str]:
     """SIGSTOP a training job that has finished an epoch, once another training job has finished: (PID, job).
 
-    A job is stopped to look at its log, and let go on while that holds no epoch line yet, so that it is held after
-    an epoch of training whatever the machine's speed (the kill that follows finds it halfway).
+    "Finished" as Snakemake reports it in its ``output`` (the run's log), not as a table on disk: Snakemake says so a
+    moment after the file appears, and what it had not said before the kill it does not count as kept. A job is
+    stopped to look at its log, and let go on while that holds no epoch line yet, so that it is held after an epoch
+    of training whatever the machine's speed (the kill that follows finds it halfway).
     """
     logs = work / "logs" / "train"
 
+    def a_training_job_finished() -> bool:
+        jobs, finished = job_outputs(output.read_text(errors="replace"))
+        return any(path.startswith("results/metrics/") for n in finished for path in jobs.get(n, []))
+
     def stopped_halfway():
-        if not list((work / "results" / "metrics").glob("*/*.parquet")):
+        if not a_training_job_finished():
             return None
         for pid, argv in process_group(pgid):
             if not (argv and os.path.basename(argv[0]).startswith("python") and argv[-1].endswith(".train.py")):
@@ -333,7 +339,7 @@ def resumed_reproduction(tmp_path_factory) -> dict:
             killed["locks_before_second"] = held
         finally:
             os.killpg(first.pid, signal.SIGCONT)
-        killed["pid"], killed["job"] = stop_a_training_job_halfway(first.pid, repo, 600)
+        killed["pid"], killed["job"] = stop_a_training_job_halfway(first.pid, repo, 600, root / "first.log")
         killed["output"] = f"results/metrics/{killed['job']}.parquet"
         killed["log_at_kill"] = (repo / "logs" / "train" / f"{killed['job']}.log").read_text()
     finally:
