@@ -293,6 +293,17 @@ def design(row: dict) -> str:
             return f"{s} of the clock read by `{clock['of']}`, in minutes"
         (a, n), (b, m) = clock["compare"]
         return f"{s} of `{b}` trained on {m} faces − `{a}` trained on {n}, paired by seed, in minutes"
+    if "pretraining" in row:
+        spec = row["pretraining"]
+        a, b = spec["compare"]
+        sizes = spec["labeled"] if isinstance(spec["labeled"], str) else " − at the ".join(spec["labeled"])
+        return f"validation accuracy of start `{b}` − start `{a}`, paired by run, at the {sizes} labeled size"
+    if "recipe" in row:
+        spec = row["recipe"]
+        if "rung" in spec:
+            return f"{s} of the {spec['rung']} rung of the recipe's step 5 ladder (task `{spec['task']}`), over folds"
+        a, b = spec["compare"]
+        return f"{s} of the {b} rung − the {a} rung of the recipe's step 5 ladder (task `{spec['task']}`), paired by fold"
     return s
 
 

@@ -116,8 +116,9 @@ def job_config(experiments, protocol):
 
 
 def report_config():
-    """What the claims and the report read of the config: roles, protocols, experiments, training defaults."""
-    keys = ("seed", "data", "training", "experiments", "sweeps", "search", "protocols", "roles", "final")
+    """What the claims and the report read of the config: roles, protocols, experiments, training defaults, and the
+    recipe (the claims of its step 5 read its ladder)."""
+    keys = ("seed", "data", "training", "experiments", "sweeps", "search", "protocols", "roles", "final", "recipe")
     return {key: config[key] for key in keys if key in config}
 
 
