@@ -139,18 +139,21 @@ def features(representation: str, faces: dict, found: tuple | None = None) -> np
     return np.concatenate([np.sin(2 * np.pi * turns), np.cos(2 * np.pi * turns)], axis=1).astype(np.float32)
 
 
-def extraction_seconds(representation: str, faces: dict, repeats: int = 3) -> float:
-    """Seconds per face to turn pixels into a representation, measured on ``faces`` (the best of ``repeats``):
-    for the pixels, scaling to 0–1; for the rule, the angles and the lookup."""
-    best = float("inf")
+def extraction_seconds(representations: list[str], faces: dict, repeats: int = 5) -> dict[str, float]:
+    """Seconds per face to turn pixels into each representation, measured on ``faces``: for the pixels (and the
+    convnet's input), scaling to 0–1; for the rule, the angles and the lookup. The representations are timed in
+    turn, ``repeats`` rounds, and each keeps its best round: a job shares the machine with others, and a load that
+    comes and goes then slows every representation alike rather than whichever ran at the time."""
+    best = dict.fromkeys(representations, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        if representation == "rule":
-            read(features("turns", faces))
-        else:
-            features(representation, faces)
-        best = min(best, time.perf_counter() - start)
-    return best / len(faces["images"])
+        for representation in representations:
+            start = time.perf_counter()
+            if representation == "rule":
+                read(features("turns", faces))
+            else:
+                features(representation, faces)
+            best[representation] = min(best[representation], time.perf_counter() - start)
+    return {r: seconds / len(faces["images"]) for r, seconds in best.items()}
 
 
 def training_flops(spec: DenseSpec, input_dim: int, examples: int) -> float:
@@ -196,7 +199,7 @@ def run(train_faces: dict, test_faces: dict, settings: dict, base_seed: int) -> 
     progress = Progress(sum(len(model(r, settings)[1]) for r in learned) * seeds, epochs, ("model",))
     y_all = targets(train_faces["minutes"])
     # each representation's extraction timed on the test faces; the tips are then found once per face set
-    extraction = {r: extraction_seconds(r, test_faces) for r in chosen_representations}
+    extraction = extraction_seconds(chosen_representations, test_faces)
     found = {"test": tips(test_faces["images"]), "train": tips(train_faces["images"])}
     rows = []
     for representation in chosen_representations:

@@ -20,8 +20,8 @@ def study(job) -> None:
     folds = load_folds(job.input.folds, {split: len(reviews) for split, reviews in splits.items()})
     reference = experiments.experiment(config, config["roles"]["reference"])
     settings = pretraining.Settings.from_config(config)
-    log.info("pretraining: %s, first %d repeat(s), %d seed(s) a fold, labeled %s, %d epochs; model %s",
-             settings.protocol, settings.repeats, settings.seeds, list(settings.labeled), settings.epochs,
+    log.info("pretraining: %s, first %d repeat(s), %d seed(s) a fold, labeled %s, epochs %s; model %s",
+             settings.protocol, settings.repeats, settings.seeds, list(settings.labeled), list(settings.epochs),
              reference.model.hidden)
     table = pretraining.run(splits, folds, settings, reference.model, reference.training, config["seed"])
     with atomic_path(job.output[0]) as partial:

@@ -107,8 +107,9 @@ RECIPE_FIGURES = (
      "the folds, beside the baselines'; bars: 95% corrected interval over folds of its difference from the best "
      "baseline, drawn around the baseline's mean; the ringed one is chosen."),
     ("scale_up", "Step 5, scale up until it overfits",
-     "Per rung: mean validation loss at its lowest epoch and at the last (the rise, with its 95% corrected interval "
-     "over folds), and training loss at both; the ringed rung is the first that overfits."),
+     "Per rung of the ladder, from one unit: mean validation loss at its lowest epoch and at the last (the rise, "
+     "with its 95% corrected interval over folds), and training loss at both; the ringed rung is the one kept, the "
+     "first at least as large as step 4's model that overfits."),
     ("tune", "Step 6, regularize and tune on the folds",
      "Each drawn configuration's validation score at its epoch of lowest mean validation loss (95% corrected interval "
      "over folds); the ringed one is kept. No test row is read."),

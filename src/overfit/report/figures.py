@@ -333,8 +333,11 @@ def _draw_recipe(spec: FigureSpec, table: pd.DataFrame, _):
                         fmt="x", color="tab:blue", capsize=3, label=_("validation, last epoch (rise, 95%)"))
             ax.plot(x, mine["train_loss"], "o", color="tab:orange", label=_("training, at the lowest epoch"))
             ax.plot(x + 0.08, mine["last_train_loss"], "x", color="tab:orange", label=_("training, last epoch"))
-            ax.set_xticks(x, [_("{candidate}\n(lowest at epoch {epoch})").format(candidate=c, epoch=int(e))
+            pick = mine.index[mine.chosen.astype(bool)]  # the rung kept, ringed as the other steps' choices
+            ax.plot(x[pick], mine["loss"][pick], "o", markersize=14, markerfacecolor="none", color="tab:red")
+            ax.set_xticks(x, [_("{candidate}\n(epoch {epoch})").format(candidate=c, epoch=int(e))
                               for c, e in zip(mine.candidate, mine.epoch)], fontsize=8)
+            ax.set_xlabel(_("rung (its lowest epoch)"), fontsize=8)
             ax.set_ylabel(_("loss"))
             ax.legend(fontsize=7)
         else:
