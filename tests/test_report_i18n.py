@@ -219,7 +219,7 @@ PROPER = {
     "IMDB", "IMDb", "MNIST", "Fashion-MNIST", "MinHash", "Keras", "keras", "tf", "tf-keras", "RMSprop", "SGD", "SVD",
     "Dense", "README", "ROC", "AUC", "F1", "FLOPs", "CPU", "MB", "overfit",  # software, data sets, units, the project
     "t", "F", "K", "N", "P", "V", "L", "p", "z", "sd", "max", "inf", "vs", "x",  # symbols of statistics, "a vs b" protocols
-    "sin", "cos",  # the clock's angles as (sin, cos)
+    "sin", "cos", "y",  # the clock's angles as (sin, cos), its hands' tips as (x, y)
     "argmin", "jitter", "epsilon", "sigmoid", "softmax", "linear", "mse", "binary", "categorical", "crossentropy",
     "iterate", "requires", "words", "chosen",  # code names: config keys a history quotes, recipe.csv's column
     "loss",  # the key of Keras' history that section "what the results mean" explains, in bold
