@@ -127,7 +127,9 @@ def test_the_whole_pipeline_runs_on_tiny_data(finished):
     assert last["acc"] == pytest.approx((scores.argmax(1) == y).mean(), rel=1e-5)  # the table keeps 6 digits
     assert last["loss"] == pytest.approx(-np.log(np.clip(scores[np.arange(len(y)), y], 1e-7, 1)).mean(), rel=1e-4)
     readings = pd.read_csv(results / "clock.csv")
-    assert readings.groupby("representation").size().to_dict() == {"angles": 4, "pixels": 4, "tips": 4, "turns": 4, "rule": 1}
+    # 2 sizes × 2 seeds per learned representation; the convnet at its own one size; the rule once
+    assert readings.groupby("representation").size().to_dict() == {"angles": 4, "pixels": 4, "tips": 4, "turns": 4,
+                                                                    "convnet": 2, "rule": 1}
     assert by_id.loc["11a", "verdict"] != "not run" and by_id.loc["12d", "verdict"] != "not run"
     assert by_id.loc["12f", "verdict"] != "not run" and by_id.loc["11b", "verdict"] == "not run"  # not in the tiny grid
 
