@@ -38,6 +38,7 @@ import pandas as pd
 from overfit.data.clock import MINUTES, SIZE, direction
 from overfit.engine.dense import DenseRun, DenseSpec, DenseTrainer, DenseTraining, train
 from overfit.engine.progress import Progress
+from overfit.grid import conv_blocks, pooled_side
 from overfit.seeds import stable_seed
 
 REPRESENTATIONS = ("pixels", "convnet", "tips", "turns", "angles", "rule")
@@ -159,13 +160,9 @@ def extraction_seconds(representations: list[str], faces: dict, repeats: int = 5
 def training_flops(spec: DenseSpec, input_dim: int, examples: int) -> float:
     """Multiply-adds of the layers × 2 (forward) × 3 (forward and backward), per example trained: a convolution's
     are its output positions × its 3×3 window × its channels in and out."""
-    macs, side, channels = 0, SIZE, 1
-    for filters in spec.conv:
-        side -= 2
-        macs += side * side * 9 * channels * filters
-        side, channels = side // 2, filters
+    macs = sum(side * side * 9 * channels * filters for side, channels, filters in conv_blocks(SIZE, spec.conv))
     if spec.conv:
-        input_dim = side * side * channels
+        input_dim = pooled_side(SIZE, spec.conv) ** 2 * spec.conv[-1]
     widths = (input_dim, *spec.hidden, spec.outputs)
     return 6.0 * examples * (macs + sum(a * b for a, b in zip(widths[:-1], widths[1:])))
 

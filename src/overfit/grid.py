@@ -21,6 +21,24 @@ def parameter_count(hidden: list[int], input_dim: int) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def conv_blocks(side: int, filters) -> list[tuple[int, int, int]]:
+    """A convnet's blocks on square one-channel images of ``side`` pixels (engine.dense's ``conv``): per block, the
+    side of its 3×3 "valid" convolution's output, its channels in and out. Each block's 2×2 pooling then halves
+    the side, rounding down as Keras' does; the last block's pooled side is ``pooled_side``."""
+    blocks, channels = [], 1
+    for out in filters:
+        blocks.append((side - 2, channels, out))
+        side, channels = (side - 2) // 2, out
+    return blocks
+
+
+def pooled_side(side: int, filters) -> int:
+    """The side of the maps a convnet's last pooling leaves (below 1: nothing of the image is left)."""
+    for convolved, _, _ in conv_blocks(side, filters):
+        side = convolved // 2
+    return side
+
+
 # From this first-layer width on (config `wide_from`), a model trains alone: its step is dense
 # matmul work. Narrower ones train as stacks that share each step (overfit.engine.train).
 WIDE_FROM = 256

@@ -109,12 +109,10 @@ def _check_clock(config: dict) -> None:
                               f"training faces (clock.faces.train); use at most {clock['faces']['train']} or raise "
                               f"clock.faces.train")
     if "convnet" in clock:
-        from overfit.data.clock import SIZE  # the faces' side: each 3×3 convolution takes 2 off, each pooling halves
+        from overfit.data.clock import SIZE  # the faces' side
+        from overfit.grid import pooled_side
 
-        side = SIZE
-        for _ in clock["convnet"]["conv"]:
-            side = (side - 2) // 2
-        if side < 1:
+        if pooled_side(SIZE, clock["convnet"]["conv"]) < 1:
             raise ConfigError(f"clock.convnet.conv: {len(clock['convnet']['conv'])} blocks of a 3×3 convolution "
                               f"and a 2×2 pooling leave nothing of a {SIZE}-pixel face; use fewer")
 

@@ -33,6 +33,7 @@ from overfit.engine.losses import binary_crossentropy, correct, mean_squared_err
 from overfit.engine.model import glorot_dense
 from overfit.engine.optim import keras_optimizer
 from overfit.engine.progress import Progress
+from overfit.grid import pooled_side
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,12 @@ def image_side(input_dim: int) -> int:
 
 
 def conv_output(side: int, filters: tuple[int, ...]) -> int:
-    """The length of the convnet's flattened output: each 3×3 valid convolution takes 2 off the side, each 2×2
-    pooling halves it (rounding down, as Keras' does)."""
-    for _ in filters:
-        side = (side - 2) // 2
-        if side < 1:
-            raise ValueError(f"{len(filters)} convolution blocks leave nothing of the image")
-    return side * side * filters[-1]
+    """The length of the convnet's flattened output (overfit.grid.pooled_side: each block's 3×3 valid convolution
+    takes 2 off the side, its 2×2 pooling halves it)."""
+    pooled = pooled_side(side, filters)
+    if pooled < 1:
+        raise ValueError(f"{len(filters)} convolution blocks leave nothing of the image")
+    return pooled * pooled * filters[-1]
 
 
 def init(spec: DenseSpec, input_dim: int, seed: int) -> list[tuple[jax.Array, jax.Array]]:

@@ -97,7 +97,14 @@ def power(task: str, curves: pd.DataFrame, baselines: pd.DataFrame, order: list[
 def rises(curves: pd.DataFrame, name: str) -> tuple[pd.Series, int, int]:
     """A candidate's overfitting, run by run: its validation loss at the last epoch minus at the epoch where the
     mean over runs is lowest, per (fold, seed); with that epoch and the last."""
-    val = _wide(curves, "validation").loc[name]["loss"].unstack("epoch")  # (fold, seed) × epoch
+    return _rises(_validation_loss(_wide(curves, "validation"), name))
+
+
+def _validation_loss(validation: pd.DataFrame, name: str) -> pd.DataFrame:
+    return validation.loc[name]["loss"].unstack("epoch")  # (fold, seed) × epoch
+
+
+def _rises(val: pd.DataFrame) -> tuple[pd.Series, int, int]:
     mean = val.mean()
     best, last = int(mean.idxmin()), int(mean.index.max())
     return val[last] - val[best], best, last
@@ -114,11 +121,11 @@ def scale_up(task: str, curves: pd.DataFrame, order: list[str], ratio: float | N
     """Step 5: every rung of the ladder judged, and the first rung at least as large as step 4's model
     (``powered``) whose validation loss rises from its lowest epoch while its training loss still falls. The
     rungs below it show where overfitting starts."""
-    train = _wide(curves, "train")
+    validation, train = _wide(curves, "validation"), _wide(curves, "train")
     rows = []
     for name in order:
-        rise_per_run, best, last = rises(curves, name)
-        val = _wide(curves, "validation").loc[name]["loss"].unstack("epoch")
+        val = _validation_loss(validation, name)
+        rise_per_run, best, last = _rises(val)
         trn = train.loc[name]["loss"].unstack("epoch")
         mean = val.mean()
         rise = _interval(rise_per_run, ratio)

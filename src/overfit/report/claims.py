@@ -610,18 +610,18 @@ def _recipe_claim(ctx: Context, row: dict) -> Result:
     ladder = list(candidates.scale_up(ctx.config["recipe"]))
     rung = {"first": ladder[0], "last": ladder[-1]}
     ratio = decide.ratio_of(curves)
+    every = {name: decide.rises(curves, name) for name in ladder}
     if "rung" in spec:
         name = rung[spec["rung"]]
-        rise, best, last = decide.rises(curves, name)
+        rise, best, last = every[name]
         found = stats.t_interval(rise, validation_train_ratio=ratio)
         result.statistic = (f"rise of rung {name}'s validation loss from its lowest epoch ({best}) to the last "
                             f"({last}), over folds")
     else:
-        (a, _, _), (b, best, last) = (decide.rises(curves, rung[which]) for which in spec["compare"])
+        (a, _, _), (b, best, last) = (every[rung[which]] for which in spec["compare"])
         found = stats.t_interval((b - a).dropna(), validation_train_ratio=ratio)
         result.statistic = (f"rise of the validation loss to the last epoch ({last}), rung {rung[spec['compare'][1]]} "
                             f"− rung {rung[spec['compare'][0]]}, paired by fold")
-    every = {name: decide.rises(curves, name) for name in ladder}
     result.detail = "; ".join(f"{name}: rise {rise.mean():+.4f} (lowest at epoch {best})"
                               for name, (rise, best, _) in every.items())
     return _judged(result, found, row["claimed"])
