@@ -503,6 +503,8 @@ def _curve_row(row, outcome, data, claimed):
                 make(run, split, metric, value)
         elif "compare" in row:
             names = [experiment(r) for r in row["compare"]]
+            if "train_sizes" in row:  # each side a learning curve's point
+                names = [roles().at_size(name, size) for name, size in zip(names, row["train_sizes"])]
             a, b = (data.runs(name, protocol) for name in names)
             base, values = _paired(claimed[protocol], outcome, len(a), bounds)
             for run_a, run_b, difference in zip(a, b, values):

@@ -44,8 +44,8 @@ def test_extra_channels_and_missing_squares():
 def test_arms_share_their_seeds_and_apply_their_one_setting():
     rng = np.random.default_rng(0)
     pixels, labels = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50)
-    study = {"hidden": [4], "patch": 6, "arms": {"plain": {}, "augmented": {"augment": 1},
-                                                 "shuffled": {"labels": "shuffled"}}}
+    study = {"hidden": [4], "patch": 6, "split": "last", "arms": {"plain": {}, "augmented": {"augment": 1},
+                                                                  "shuffled": {"labels": "shuffled"}}}
     plain = images.arm_runs(pixels, labels, "s", study, "plain", 2, 0.2, 0)
     augmented = images.arm_runs(pixels, labels, "s", study, "augmented", 2, 0.2, 0)
     shuffled = images.arm_runs(pixels, labels, "s", study, "shuffled", 2, 0.2, 0)
@@ -58,6 +58,40 @@ def test_arms_share_their_seeds_and_apply_their_one_setting():
     y3 = shuffled[0][1]
     assert sorted(y3) == sorted(labels) and (y3 != labels).any()  # a permutation of every label
     assert images.settings(study, "plain")["epochs"] == images.DEFAULTS["epochs"]
+
+
+def test_runs_validate_on_their_fold_the_file_s_last_fifth_or_the_last_classes():
+    labels = np.repeat(np.arange(10), 10)[np.random.default_rng(0).permutation(100)]  # ten classes, shuffled
+    kfold = [images.split_of(labels, "kfold", seed, 0.2, 5, 0) for seed in range(7)]
+    for fold in kfold[:5]:  # seeds 0-4: one 5-fold, a fifth validated, disjoint from its training rows
+        assert len(fold.validation_rows) == 20 and len(fold.train_rows) == 80
+        assert not set(fold.validation_rows) & set(fold.train_rows)
+    assert sorted(np.concatenate([f.validation_rows for f in kfold[:5]])) == list(range(100))  # each row once
+    assert list(kfold[4].validation_rows) != list(range(80, 100))  # shuffled, not the file's last fifth
+    assert (kfold[5].repeat, kfold[5].fold) == (1, 0) and set(kfold[5].validation_rows) != set(kfold[0].validation_rows)
+    again = images.split_of(labels, "kfold", 2, 0.2, 5, 0)  # every arm and study of as many rows: the same folds
+    assert list(again.validation_rows) == list(kfold[2].validation_rows)
+    last = images.split_of(labels, "last", 3, 0.2, 5, 0)
+    assert list(last.validation_rows) == list(range(80, 100)) and list(last.train_rows) == list(range(80))
+    ordered = images.split_of(labels, "class_sorted", 0, 0.2, 5, 0)
+    assert set(labels[ordered.validation_rows]) == {8, 9} and set(labels[ordered.train_rows]) == set(range(8))
+    with pytest.raises(ValueError, match="no split"):
+        images.split_of(labels, "random", 0, 0.2, 5, 0)
+
+
+def test_an_image_claim_under_k_fold_gets_the_corrected_interval():
+    def table(split_by, rows):
+        return pd.DataFrame([{"study": "s", "arm": arm, "seed": seed, "epoch": 1, "split": "validation", "metric": "acc",
+                              "value": 0.8 + 0.01 * (arm == "b") + 0.004 * (-1) ** seed * (arm == "b") + 0.001 * seed,
+                              "diverged": False, "split_by": split_by, "train_rows": rows[0], "validation_rows": rows[1]}
+                             for arm in ("a", "b") for seed in range(5)])
+    row = {"id": "11a", "section": "s", "sentence": "x", "statistic": "last_value", "metric": "acc",
+           "images": {"study": "s", "compare": ["a", "b"]}, "claimed": {"above": 0}, "words": "w"}
+    folded = claims_for(table("kfold", (80, 20)), None, [row]).set_index("id").loc["11a"]
+    fixed = claims_for(table("last", (80, 20)), None, [row]).set_index("id").loc["11a"]
+    assert folded.value == pytest.approx(fixed.value) == pytest.approx(0.0108)
+    # the same differences; under K-fold the interval widens by sqrt((1/5 + 20/80) / (1/5)) = 1.5
+    assert (folded.high - folded.low) == pytest.approx(1.5 * (fixed.high - fixed.low), rel=0.05)  # (on the logit scale)
 
 
 @pytest.mark.slow
@@ -229,6 +263,6 @@ def test_a_study_can_train_on_the_clock_faces_labelled_by_hour(tmp_path):
     assert (hours == faces.load(path, "train")["minutes"] // 60).all()
     study = {"input": "clock", "epochs": 1, "hidden": [4], "arms": {"unit": {}}}
     table, _ = images.run_study(pixels, hours, "clock_hours", study, 2, 0.25, 0, EDITIONS)
-    assert set(table.split) == {"train", "validation"} and (table.train_size == 30).all()
+    assert set(table.split) == {"train", "validation"} and (table.train_size == 32).all()  # 4 of 5 folds of 40
     with pytest.raises(ConfigError, match="one input"):
         check_images({"clock": {}, "images": {"studies": {"s": {"arms": {"a": {"input": "clock"}, "b": {}}}}}})

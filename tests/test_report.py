@@ -47,7 +47,15 @@ POINTS = {
     "drop-dropout_0.3": (4, 0.27, 0.020, 0.002, 0.8),  # … and as the dropout rate grows
     "drop-dropout_0.7": (6, 0.27, 0.002, 0.002, 0.9),
     "data-train_size_500": (4, 0.50, 0.010, 0.002, 0.5),  # less data, a worse best model
+    "data-train_size_1000": (4, 0.45, 0.012, 0.002, 0.5),
     "data-train_size_2000": (4, 0.37, 0.015, 0.002, 0.6),
+    "data-train_size_4000": (4, 0.34, 0.015, 0.002, 0.6),
+    "data-train_size_8000": (4, 0.32, 0.015, 0.002, 0.7),
+    # each remedy on 500 and 4,000 reviews: worse than the reference on twice as many; the bigger network overfits more
+    **{f"lc-experiment_{name}-train_size_{size}": (4, floor, 0.010, 0.002, 0.6)
+       for name in ("smaller", "l2", "dropout") for size, floor in ((500, 0.48), (4000, 0.335))},
+    "lc-experiment_bigger-train_size_500": (2, 0.52, 0.060, 0.002, 0.01),
+    "lc-experiment_bigger-train_size_4000": (2, 0.36, 0.060, 0.002, 0.01),
     "decay-weight_decay_0.002": (4, 0.28, 0.005, 0.002, 0.8),  # as l2 does
     "mem-width_512-label_noise_1": (1, 0.70, 0.100, 0.002, 0.01),  # memorizes: accuracy rows below
 }
@@ -56,7 +64,10 @@ SWEEPS = {
     "l2s": {"base": "original", "protocol": "kfold", "grid": {"l2": [0.0001, 0.01]}, "include": ["original", "l2"]},
     "l1s": {"base": "original", "protocol": "kfold", "grid": {"l1": [0.0001, 0.01]}, "include": ["original"]},
     "drop": {"base": "original", "protocol": "kfold", "grid": {"dropout": [0.3, 0.7]}, "include": ["original", "dropout"]},
-    "data": {"base": "original", "protocol": "kfold", "grid": {"train_size": [500, 2000]}, "include": ["original"]},
+    "data": {"base": "original", "protocol": "kfold", "grid": {"train_size": [500, 1000, 2000, 4000, 8000]},
+             "include": ["original"]},
+    "lc": {"base": "original", "protocol": "kfold", "grid": {"experiment": ["smaller", "l2", "dropout", "bigger"],
+                                                             "train_size": [500, 4000]}},
     "decay": {"base": "original", "protocol": "kfold", "grid": {"weight_decay": [0.002]}},
     "mem": {"base": "original", "protocol": "kfold", "grid": {"width": [512], "label_noise": [1]}},
 }

@@ -82,6 +82,9 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None, study_stati
                      *([row["trend"]] if row.get("trend") not in (None, *SWEEP_ROLES) else [])]:
             if name not in EXPERIMENT_ROLES:
                 raise ConfigError(f"{where}: {name!r} is not an experiment role (have: {', '.join(EXPERIMENT_ROLES)})")
+        if "train_sizes" in row and "compare" not in row:
+            raise ConfigError(f"{where}: train_sizes says on how many reviews each side of a compare is read; this row "
+                              "compares nothing (give compare: [a, b], or leave train_sizes out)")
         for name in [*row.get("protocols", []), *row.get("study", [])]:
             if name not in PROTOCOL_ROLES:
                 raise ConfigError(f"{where}: {name!r} is not a protocol role (have: {', '.join(PROTOCOL_ROLES)})")

@@ -3,11 +3,17 @@
 Each study of ``images:`` in the config is a few arms that differ in one
 thing (what is appended to the pixels, the labels, the learning rate, the
 model, how the values are scaled, what is missing), trained over the same
-seeds: the seed decides a run's initial weights and batch order in every
-arm, so arms compare paired by seed. The 2nd edition's protocol: Keras'
-``validation_split`` (the last 20% of the training images, taken before
-shuffling), RMSprop and the cross-entropy as tf.keras 2 computed them (the
-exact loss from the logits; an arm may ask for Keras 3's clipped one), batch 128.
+seeds: the seed decides a run's initial weights, its batch order and, under
+K-fold, its fold, the same in every arm, so arms compare paired by seed.
+Runs validate under K-fold (``images.folds``: seed s on fold s of the
+shuffled images, a new shuffle every ``folds`` seeds), as the IMDB
+experiments do, so that a claim's interval covers the split as well as the
+initialisation; an arm may instead take the 2nd edition's split (``split:
+last``, Keras' ``validation_split``: the last 20% of the training file, taken
+before shuffling) or the pitfall of section 4.2 (``split: class_sorted``: the
+same after sorting the images by class). RMSprop and the cross-entropy as
+tf.keras 2 computed them (the exact loss from the logits; an arm may ask for
+Keras 3's clipped one), batch 128.
 
 The book ran these on MNIST; the mirror has no MNIST, so Fashion-MNIST,
 its drop-in (same shapes, harder), stands in. A study's ``input`` names
@@ -22,11 +28,12 @@ import pandas as pd
 
 from overfit.engine.dense import DenseRun, DenseSpec, DenseTrainer, DenseTraining, train
 from overfit.engine.progress import Progress
-from overfit.protocols import validation_split_last
+from overfit.protocols import Fold, validation_split_last
 from overfit.seeds import stable_seed
 from overfit.studies.image_settings import DEFAULTS, settings  # noqa: F401 (the study's settings, JAX-free)
 
 SCALES = ("raw", "unit", "standardized", "heterogeneous")
+SPLITS = ("kfold", "last", "class_sorted")
 
 
 def load_input(name: str, path) -> tuple[np.ndarray, np.ndarray]:
@@ -82,17 +89,37 @@ def missing_patch(x: np.ndarray, size: int, seed: int) -> np.ndarray:
     return images.reshape(len(x), -1)
 
 
+def split_of(labels: np.ndarray, how: str, seed: int, validation_split: float, folds: int, base_seed: int) -> Fold:
+    """Which rows run ``seed`` trains and validates on. ``kfold``: fold ``seed % folds`` of a K-fold over the rows in
+    a seeded random order (a new order every ``folds`` seeds; the same in every study of as many rows); ``last``:
+    Keras' ``validation_split``, the last share of the rows as they are; ``class_sorted``: the same once the rows are
+    sorted by class (stable), the pitfall of section 4.2: the last classes are validated on and never trained on."""
+    n = len(labels)
+    if how == "kfold":
+        repeat, fold = divmod(seed, folds)
+        order = np.random.default_rng(stable_seed(base_seed, "images", "folds", n, repeat)).permutation(n)
+        parts = np.array_split(order, folds)
+        return Fold(repeat, fold, np.sort(np.concatenate(parts[:fold] + parts[fold + 1:])), "train", np.sort(parts[fold]))
+    (last,) = validation_split_last(n, validation_split)
+    if how == "last":
+        return last
+    if how == "class_sorted":
+        order = np.argsort(labels, kind="stable")
+        return Fold(0, 0, order[last.train_rows], "train", order[last.validation_rows])
+    raise ValueError(f"no split {how!r}: use one of {', '.join(SPLITS)}")
+
+
 def arm_runs(images: np.ndarray, labels: np.ndarray, study_name: str, study: dict, arm: str, seeds: int,
-             validation_split: float, base_seed: int) -> list[tuple[np.ndarray, np.ndarray, DenseRun]]:
+             validation_split: float, base_seed: int, folds: int = 5) -> list[tuple[np.ndarray, np.ndarray, DenseRun]]:
     """(x, y, run) per seed: the arm's inputs and labels, and which rows it trains and is scored on."""
     s = settings(study, arm)
     x, y = images.reshape(len(images), -1), labels.astype(np.int32)
     if s["rows"]:
         x, y = x[:s["rows"]], y[:s["rows"]]
-    (fold,) = validation_split_last(len(x), validation_split)
-    scaled = scale(x, s["scale"], fold.train_rows)
     out = []
     for seed in range(seeds):
+        fold = split_of(y, s["split"], seed, validation_split, folds, base_seed)
+        scaled = scale(x, s["scale"], fold.train_rows)  # a standardization's statistics: this run's training rows
         # the same in every arm: initial weights, batch order, the noise and the missing squares drawn
         init_seed = stable_seed(base_seed, "images", study_name, seed)
         x_arm, y_arm = extra_channels(scaled, s["extra_channels"], init_seed + 1), y
@@ -107,7 +134,9 @@ def arm_runs(images: np.ndarray, labels: np.ndarray, study_name: str, study: dic
             x_arm = np.concatenate([x_arm[train_rows], *copies])
             y_arm = np.concatenate([y_arm[train_rows]] * (1 + s["augment"]))
             train_rows = np.arange(len(x_arm))
-        run = DenseRun({"study": study_name, "arm": arm, "seed": seed}, train_rows, evaluations,
+        run = DenseRun({"study": study_name, "arm": arm, "seed": seed, "fold": fold.fold, "split_by": s["split"],
+                        "train_rows": len(train_rows), "validation_rows": len(fold.validation_rows)},
+                       train_rows, evaluations,
                        init_seed=init_seed, shuffle_seed=init_seed + 5)
         out.append((x_arm, y_arm, run))
     return out
@@ -119,7 +148,8 @@ def clipped_loss(s: dict, editions: dict) -> bool:
 
 
 def run_study(images: np.ndarray, labels: np.ndarray, study_name: str, study: dict, seeds: int,
-              validation_split: float, base_seed: int, editions: dict) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+              validation_split: float, base_seed: int, editions: dict,
+              folds: int = 5) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Every arm of a study over seeds: (tidy metric rows: study, arm, seed, epoch, split, metric, value, ...;
     the last epoch's class scores on every evaluation set, ``arm/seed/split`` -> scores, ``…/labels`` -> labels),
     so that the table's last loss and accuracy can be checked against the predictions."""
@@ -131,7 +161,7 @@ def run_study(images: np.ndarray, labels: np.ndarray, study_name: str, study: di
         training = DenseTraining(epochs=s["epochs"], batch_size=s["batch_size"], optimizer=s["optimizer"],
                                  learning_rate=s["learning_rate"], edition=s["edition"],
                                  clipped_loss=clipped_loss(s, editions))
-        items = arm_runs(images, labels, study_name, study, arm, seeds, validation_split, base_seed)
+        items = arm_runs(images, labels, study_name, study, arm, seeds, validation_split, base_seed, folds)
         trainer = DenseTrainer(spec, items[0][0].shape[1], training)
         table, params = train(items, spec, training, trainer=trainer, keep=True, progress=progress)
         rows.extend(table)

@@ -39,7 +39,8 @@ IMAGE_FLOPS_PER_SECOND = 36e9
 
 def image_study_runtime_minutes(images: dict, study: str) -> int:
     """An image study's limit, as ``train_runtime_minutes``: three times the expected time, plus five minutes."""
-    from overfit.studies.image_settings import training_flops
+    from overfit.studies.image_settings import FOLDS, training_flops
 
-    expected = training_flops(images["studies"][study], images["seeds"], images["validation_split"])
+    expected = training_flops(images["studies"][study], images["seeds"], images["validation_split"],
+                              images.get("folds", FOLDS))
     return 5 + math.ceil(3 * expected / IMAGE_FLOPS_PER_SECOND / 60)

@@ -21,6 +21,7 @@ def study(job) -> None:
     from overfit.data.catalog import study_inputs
     from overfit.files import atomic_path
     from overfit.images import load_input, run_study
+    from overfit.studies.image_settings import FOLDS
 
     config, name = job.params.config, job.wildcards.study
     settings = config["images"]
@@ -28,7 +29,8 @@ def study(job) -> None:
     images, labels = load_input(source, job.input.images)
     log.info("%s: arms %s, %d seeds each", name, ", ".join(settings["studies"][name]["arms"]), settings["seeds"])
     table, predictions = run_study(images, labels, name, settings["studies"][name], settings["seeds"],
-                                   settings["validation_split"], config["seed"], config["editions"])
+                                   settings["validation_split"], config["seed"], config["editions"],
+                                   settings.get("folds", FOLDS))
     _csv(table, job.output.table)
     with atomic_path(job.output.predictions) as partial, open(partial, "wb") as stream:
         np.savez_compressed(stream, **predictions)

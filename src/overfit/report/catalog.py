@@ -139,6 +139,10 @@ IMAGE_FIGURES = {
                       "Dense(96) → Dense(96) → Dense(10) on grey levels 0-255, scaled to 0-1, standardized per pixel "
                       "(training rows' statistics) and the book's heterogeneous mix (every other pixel 0-1, the rest "
                       "100-200): training loss (log scale) and validation accuracy; thin: each seed, thick: the mean."),
+    "split_order": ("Is the training file in class order? (4.2.2)", (("train", "acc"), ("validation", "acc")),
+                    "Training and validation accuracy of Dense(96) → Dense(96) → Dense(10) validated under the 5-fold "
+                    "(seed s on fold s), on the last 20% of the training file as shipped (Keras' validation_split) and on "
+                    "the last 20% once the images are sorted by class; thin: each seed, thick: the mean."),
     "missing_values": ("Missing values (4.3.1)", (("validation", "acc"), ("validation_missing", "acc")),
                        "Validation accuracy on whole images and with a 14 × 14 square missing (0), for the model "
                        "trained without missing values and the one trained with a copy of every image with such a "

@@ -27,11 +27,12 @@ import pandas as pd
 
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
+from overfit.errors import ConfigError
 from overfit.recipe import candidates, decide
 from overfit.report import modes
 from overfit.report.audit import estimates, truth
 from overfit.report.provenance import differences
-from overfit.report.sweeps import ordered
+from overfit.report.sweeps import at_size, ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 from overfit.report.tuning import scores, selection_gain
 
@@ -212,6 +213,12 @@ class Context:
         names = value if isinstance(value, list) else [value]
         return chapter_roles.by_capacity(self.config, names) if role == "capacity" else names
 
+    def at_size(self, experiment: str, size: int) -> str:
+        try:
+            return at_size(self.config, experiment, size)
+        except ConfigError as reason:
+            raise NotRun(str(reason)) from None
+
     def protocol(self, role: str) -> str:
         name = chapter_roles.role(self.config, role)
         if name is None:
@@ -327,6 +334,8 @@ def _curve_claim(ctx: Context, row: dict, protocol_role: str) -> Result:
         result.protocol = protocol
         if "compare" in row:
             a, b = (ctx.experiments(r)[0] for r in row["compare"])
+            if "train_sizes" in row:  # each side on its share of the training reviews: a learning curve's points
+                a, b = (ctx.at_size(name, size) for name, size in zip((a, b), row["train_sizes"]))
             values_a = _per_run(ctx, row["statistic"], a, protocol, split, metric)
             values_b = _per_run(ctx, row["statistic"], b, protocol, split, metric)
             common = values_a.index.intersection(values_b.index)
@@ -505,8 +514,9 @@ def _study_claim(ctx: Context, row: dict) -> Result:
 
 
 # --- the experiments on images and the clock (overfit.images, overfit.clock) ------------------------------------
-# Their runs are independent seeds (each its own initial weights and batch order, the data the same), and arms
-# of a study share the seeds: arms compare paired by seed, with a plain t-interval over the seeds.
+# Arms of an image study share their seeds (initial weights, batch order and, under K-fold, the fold): arms compare
+# paired by seed, with a t-interval over the seeds, corrected for the folds' overlapping training sets where an arm
+# validates under K-fold (as the IMDB experiments' folds are); the clock's runs are independent seeds on one split.
 
 def _image_curve(ctx: Context, study: str, arm: str, split: str, metric: str) -> pd.DataFrame:
     if ctx.images is None or study not in set(ctx.images.study):
@@ -516,6 +526,16 @@ def _image_curve(ctx: Context, study: str, arm: str, split: str, metric: str) ->
     if rows.empty:
         raise NotRun(f"the image study {study!r} has no {split} {metric} of an arm {arm!r}")
     return rows.pivot_table(index="seed", columns="epoch", values="value")
+
+
+def _image_ratio(ctx: Context, study: str, arms: list[str]) -> float | None:
+    """n_validation / n_training of the K-fold the arms validate under (None: every arm on one fixed split, so that
+    its seeds vary the initialisation only)."""
+    if "split_by" not in ctx.images:
+        return None
+    rows = ctx.images[(ctx.images.study == study) & ctx.images.arm.isin(arms) & (ctx.images.split_by == "kfold")]
+    rows = rows.drop_duplicates(["arm", "seed"])
+    return float((rows.validation_rows / rows.train_rows).mean()) if len(rows) else None
 
 
 def _image_claim(ctx: Context, row: dict) -> Result:
@@ -552,7 +572,8 @@ def _image_claim(ctx: Context, row: dict) -> Result:
     per_run = (values_b.loc[common] - values_a.loc[common]).dropna()
     result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_run)
     statistic_bounds = bounds(row["statistic"], metric, epochs, difference="of" not in spec or "splits" in spec)
-    return _judged(result, interval(per_run, statistic_bounds), claimed)
+    found = interval(per_run, statistic_bounds, validation_train_ratio=_image_ratio(ctx, spec["study"], arms))
+    return _judged(result, found, claimed)
 
 
 def _clock_claim(ctx: Context, row: dict) -> Result:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from overfit import stats, sweeps
+from overfit.errors import ConfigError
 from overfit.grid import parameter_count
 from overfit.report.tables import RUN, curves
 
@@ -48,6 +49,18 @@ def ordered(config: dict, name: str) -> list[str]:
         return parameter_count(entries[experiment]["hidden"], input_dim), rest, experiment
 
     return [experiment for experiment, _ in sorted(sweeps.curve(config, name), key=key)]
+
+
+def at_size(config: dict, experiment: str, size: int) -> str:
+    """The sweep point that trains ``experiment`` on its first ``size`` training reviews and changes nothing else (a
+    learning curve's point: an axis ``train_size``, and its ``experiment`` axis or its sweep's base naming it)."""
+    for name, sweep in config.get("sweeps", {}).items():
+        for point in sweeps.sweep_points(config, name):
+            if (set(point.values) <= {"experiment", "train_size"} and point.values.get("train_size") == size
+                    and point.values.get("experiment", sweep["base"]) == experiment):
+                return point.name
+    raise ConfigError(f"no sweep trains {experiment!r} on {size} training reviews: add {size} to the train_size of a "
+                      f"learning-curve sweep that has {experiment!r} (data_size, learning_curves)")
 
 
 def sweep_table(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
