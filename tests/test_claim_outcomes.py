@@ -370,6 +370,7 @@ class Synthetic:
         self.pretraining_links: list = []  # (first size's cell, second's, the change between them) of a two-size row
         # the recipe's step 5: (task, rung) -> per-fold rises of its validation loss (unset rungs: RECIPE_RISE)
         self.recipe: dict[tuple[str, str], np.ndarray] = {}
+        self.duplicates: list[dict] = []  # rows of results/duplicate_leak.csv
 
     def runs(self, experiment: str, protocol: str, groups: int | None = None) -> list[Run]:
         """An experiment's runs under a protocol: folds × repeats where it has folds, else seeds or repeats (as the
@@ -424,7 +425,8 @@ class Synthetic:
         scores = pd.DataFrame(self.scores, columns=["experiment", "fit", "seed", "epochs", "test_loss",
                                                     "test_data_loss", "test_acc", "diverged"])
         return (pd.DataFrame(metrics), scores, pd.DataFrame(images) if images["study"] else None,
-                pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table(), self.recipe_curves())
+                pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table(), self.recipe_curves(),
+                pd.DataFrame(self.duplicates) if self.duplicates else None)
 
     def recipe_curves(self) -> dict[str, pd.DataFrame]:
         """Step 5's curves per task: each rung's validation loss lowest at epoch 3 (0.3) on every fold, high in
@@ -475,7 +477,7 @@ def build(row: dict, outcome: str, data: Synthetic, claimed: dict[str, dict]) ->
     ``claimed``: the row's thresholds by result protocol (its own ``claimed``, unless computed from the runs).
     """
     for key, design in (("images", _image_row), ("clock", _clock_row), ("fit", _fit_row), ("study", _study_row),
-                        ("pretraining", _pretraining_row), ("recipe", _recipe_row)):
+                        ("pretraining", _pretraining_row), ("recipe", _recipe_row), ("duplicates", _duplicates_row)):
         if key in row:
             return design(row, outcome, data, claimed)
     return _curve_row(row, outcome, data, claimed)
@@ -592,6 +594,21 @@ def _clock_row(row, outcome, data, claimed):
         values = targets(claimed["clock"], outcome, SEEDS, CLOCK_BOUNDS)
         data.clock.append(reading(spec["of"], 0, 0, float(values.mean()), float(values.std(ddof=1)), len(values)))
     return {"clock": float(values.mean())}
+
+
+def _duplicates_row(row, outcome, data, claimed):
+    """The duplicates' lift: per seed, both arms' accuracy on the scored reviews at the row's epoch (the others'
+    at 0.85), the model trained with the duplicates ahead by that seed's value."""
+    spec = row["duplicates"]
+    base, values = _paired(claimed["duplicate_leak"], outcome, SEEDS, Bounds(0.0, 1.0, 0.05, 0.85).difference())
+    for seed, difference in enumerate(values):
+        for arm, acc in (("deduplicated", base), ("all", base + difference)):
+            for scored in ("duplicated", "test"):
+                for epoch in EPOCH:
+                    at = acc if (scored, epoch) == (spec["scored"], spec["epoch"]) else 0.85
+                    data.duplicates.append({"arm": arm, "seed": seed, "epoch": int(epoch), "scored": scored,
+                                            "loss": 0.3, "acc": at, "rows": 120 if scored == "duplicated" else 25000})
+    return {"duplicate_leak": float(values.mean())}
 
 
 PRETRAINING_RUNS = 4 * FOLD_REPEATS  # folds × seeds
@@ -711,15 +728,17 @@ def _absolute_error(row, outcome, data, claimed, protocols):
 
 
 def _selection_gain(row, outcome, data, claimed, protocols):
-    """Per unit: the optimism of the best of the search's configurations − the mean optimism of one alone. The
-    best on validation (the first) carries all the optimism X, the others none: the gain is X·(1 − 1/C)."""
+    """Per unit: the optimism of the best of the search's C configurations − the mean optimism of the best of F (the
+    row's against_configs; 1: one alone). The best on validation (the first) carries all the optimism X, the others
+    none; F of C hold it with chance F/C, so the gain is X·(1 − F/C)."""
     metric = row.get("metric", "loss")
+    fewer = row.get("against_configs", 1)
     gains = targets(claimed, outcome, ESTIMATES, Bounds(-0.1, 0.3, 0.02, 0.0))
-    configs = list(search.configs(CONFIG))[:3]
+    configs = list(search.configs(CONFIG))[:max(3, fewer + 2)]  # few enough that every subset of F is drawn
     for c, name in enumerate(configs):
         for run in data.runs(name, protocols[0], groups=ESTIMATES):
             loss = 0.30 + 0.02 * c
-            optimism = gains[run.group] * len(configs) / (len(configs) - 1) if c == 0 else 0.0
+            optimism = gains[run.group] * len(configs) / (len(configs) - fewer) if c == 0 else 0.0
             run.curve("validation", "loss", best_epoch=CHOSEN_EPOCH, best_value=loss)
             run.curve("validation", "acc", constant=0.85)
             # optimism: test − validation loss, validation − test accuracy
@@ -776,6 +795,8 @@ def _keys(row: dict) -> list[str]:
         return [f"recipe_{row['recipe']['task']}"]
     if "fit" in row:
         return [row["fit"]]
+    if "duplicates" in row:
+        return ["duplicate_leak"]
     if "study" in row:
         return [" vs ".join(roles().protocol(role) for role in row["study"])]
     return [roles().protocol(role) for role in row["protocols"]]
@@ -804,8 +825,8 @@ def thresholds(row: dict, outcome: str) -> dict[str, dict]:
 # --- the tests ---------------------------------------------------------------------------------------------------
 
 def compute(data: Synthetic) -> pd.DataFrame:
-    metrics, scores, images, clock, pretraining, recipe = data.tables()
-    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining, recipe)
+    metrics, scores, images, clock, pretraining, recipe, duplicates = data.tables()
+    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining, recipe, duplicates)
 
 
 def run_case(case: Case) -> tuple[pd.DataFrame, dict[str, float], dict[str, dict]]:

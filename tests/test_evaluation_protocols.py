@@ -73,7 +73,10 @@ def test_the_search_draws_distinct_configurations_reproducibly(base_config):
     space = base_config["search"]["space"]
     assert all(e["hidden"][0] in space["width"] and e.get("dropout", 0) in space["dropout"] for e in drawn.values())
     tuned = [p for p, e in base_config["protocols"].items() if e.get("experiments") == "search"]
-    assert tuned and all(grid.protocol_experiments(base_config, p) == list(drawn) for p in tuned)
+    # each trains the whole search, or its first `configs`
+    assert tuned and all(grid.protocol_experiments(base_config, p)
+                         == list(drawn)[:base_config["protocols"][p].get("configs")] for p in tuned)
+    assert {len(grid.protocol_experiments(base_config, p)) for p in tuned} == {len(drawn), 8}
     other = dict(base_config, seed=1)
     assert search.configs(other) != drawn
 
@@ -88,6 +91,14 @@ def test_search_settings_that_cannot_work_are_config_errors(base_config):
     config = dict(base_config, protocols={**base_config["protocols"], "x": {"kind": "sorted_holdout",
                                                                              "validation_size": 10, "folds": 3}})
     with pytest.raises(ConfigError, match="folds does not apply to kind 'sorted_holdout'"):
+        check_config(config)
+    limited = {**base_config["protocols"]["tuning_kfold"], "configs": 65}
+    config = dict(base_config, protocols={**base_config["protocols"], "tuning_kfold": limited})
+    with pytest.raises(ConfigError, match="tuning_kfold.configs: 65 is more than the search draws .search.configs: 64"):
+        check_config(config)
+    config = dict(base_config, protocols={**base_config["protocols"], "kfold": {**base_config["protocols"]["kfold"],
+                                                                              "configs": 2}})
+    with pytest.raises(ConfigError, match="kfold.configs: .* does not train the search"):
         check_config(config)
 
 
@@ -231,3 +242,64 @@ def test_a_protocols_seconds_split_a_stacks_job_time_among_its_experiments(tmp_p
         path.write_text(header + f"{seconds}\t0:00:01\t100\t0\t0\t0\t0\t0\t0\t1\n")
         paths.append(str(path))
     assert protocol_seconds(paths, [7, 1, 1], tmp_path) == pytest.approx({"kfold": 70 / 7 + 30, "holdout_1000": 9.0})
+
+
+def _pairs(rows):
+    return pd.DataFrame(rows, columns=["split_a", "row_a", "split_b", "row_b", "jaccard", "identical"])
+
+
+def test_the_duplicate_study_trains_without_the_training_partners_and_scores_the_test_partners():
+    from overfit.studies import duplicates
+
+    pairs = _pairs([("train", 3, "train", 9, 1.0, True),  # within a split: not a partner across it
+                    ("train", 5, "test", 2, 1.0, True), ("test", 7, "train", 8, 0.85, False),
+                    ("train", 5, "test", 4, 0.9, False)])  # one training review, two test partners
+    train, test = duplicates.partners(pairs)
+    assert list(train) == [5, 8] and list(test) == [2, 4, 7]
+    arms = duplicates.folds(12, pairs)
+    assert list(arms["all"].train_rows) == list(range(12))
+    assert list(arms["deduplicated"].train_rows) == [0, 1, 2, 3, 4, 6, 7, 9, 10, 11]
+    assert all(list(f.validation_rows) == [2, 4, 7] and f.validation_split == "test" for f in arms.values())
+    assert duplicates.folds(12, pairs[pairs.split_a == pairs.split_b]) == {}  # nothing across: nothing to train
+    table = pd.DataFrame([{"arm": arm, "seed": s, "epoch": 4, "scored": "duplicated", "loss": 0.3,
+                           "acc": 0.9 + 0.01 * s if arm == "all" else 0.8, "rows": 3}
+                          for arm in duplicates.ARMS for s in range(3)])
+    assert list(duplicates.lift(table, "duplicated", 4).round(6)) == [0.1, 0.11, 0.12]
+    with pytest.raises(KeyError, match="epoch 20"):
+        duplicates.lift(table, "duplicated", 20)
+
+
+@pytest.mark.slow
+def test_a_model_that_memorizes_scores_the_test_twins_of_its_training_reviews():
+    """Words and labels at random, so that only memorizing a review tells its label: trained with the training
+    twins of 16 test reviews, the model scores those near perfectly; trained without them, at chance."""
+    from overfit.data.imdb import SparseReviews
+    from overfit.engine.model import ModelSpec
+    from overfit.engine.train import TrainingSpec
+    from overfit.studies import duplicates
+
+    rng = np.random.default_rng(3)
+    vocabulary, n_train, n_test, twins = 2000, 160, 48, 16
+    words = [np.sort(rng.choice(np.arange(4, vocabulary), 40, replace=False)) for _ in range(n_train + n_test)]
+    labels = rng.integers(0, 2, n_train + n_test).astype(np.uint8)
+    for k in range(twins):  # test review k is training review k again, label and all
+        words[n_train + k], labels[n_train + k] = words[k], labels[k]
+
+    def split(rows):
+        ids = [words[r] for r in rows]
+        offsets = np.concatenate([[0], np.cumsum([len(i) for i in ids])]).astype(np.int64)
+        n = len(rows)
+        return SparseReviews(np.concatenate(ids).astype(np.uint16), offsets, labels[rows], np.zeros(n, np.uint8),
+                             np.arange(n, dtype=np.int32), np.arange(n, dtype=np.int64), "test")
+
+    splits = {"train": split(np.arange(n_train)), "test": split(np.arange(n_train, n_train + n_test))}
+    pairs = _pairs([("train", k, "test", k, 1.0, True) for k in range(twins)])
+    spec = ModelSpec.build([16, 16], input_dim=vocabulary)
+    training = TrainingSpec(epochs=15, batch_size=16, learning_rate=0.01)
+    table = duplicates.run(splits, pairs, spec, training, seeds=2, seed=0, name="original")
+    assert list(table.columns) == duplicates.COLUMNS and set(table.arm) == set(duplicates.ARMS)
+    assert set(table.scored) == {"duplicated", "test"} and table.epoch.max() == 15
+    assert set(table[table.scored == "duplicated"].rows) == {twins} and set(table[table.scored == "test"].rows) == {n_test}
+    at_end = table[(table.epoch == 15) & (table.scored == "duplicated")].groupby("arm").acc.mean()
+    assert at_end["all"] >= 0.9 and at_end["deduplicated"] <= 0.75
+    assert (duplicates.lift(table, "duplicated", 15) > 0.15).all()

@@ -528,7 +528,8 @@ def test_every_figure_fits_its_data_and_gives_config_values_as_written():
                 assert hue_names(texts) == {f"{spec.hue} {v.value}" for v in values}, (spec.name, texts)
                 checked_legends += 1
             elif spec.kind == "sweep" and spec.hue:  # the test's sweeps as Python values: ints stay ints
-                values = {v for grid in ([settings["sweeps"][spec.sweep]["grid"]]) for v in grid[spec.hue]}
+                axis = "experiment" if spec.hue == "base" else spec.hue  # the experiment axis's column is base
+                values = {v for grid in ([settings["sweeps"][spec.sweep]["grid"]]) for v in grid[axis]}
                 assert hue_names(texts) >= {f"{spec.hue} {v}" for v in values}, (spec.name, texts)
         finally:
             plt.close(fig)

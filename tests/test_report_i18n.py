@@ -86,7 +86,8 @@ def test_every_message_has_english_and_korean_with_the_same_fields():
 # axis, an image study's setting): the catalog's entries that no template or code line writes out
 DATA_WORDS = {"train", "validation", "validation missing", "single", "iterated", "identical", "near (Jaccard ≥ 0.8)",
               "within train", "within test", "train × test", *PROBLEMS, "wrong", "acc", "auc", "precision", "recall",
-              "learning rate", "parameters", "label noise", "train reviews", "l1", "l2", "dropout", "weight decay"}
+              "learning rate", "parameters", "label noise", "train reviews", "l1", "l2", "dropout", "weight decay",
+              "duplicated", "test"}
 
 
 def test_no_catalog_entry_is_left_over():

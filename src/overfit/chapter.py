@@ -96,6 +96,10 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None, study_stati
             if row["statistic"] != "rise":
                 raise ConfigError(f"{where}: the recipe's statistic is rise (of a rung's validation loss), not "
                                   f"{row['statistic']!r}")
+        elif "duplicates" in row:
+            if row["statistic"] != "lift":
+                raise ConfigError(f"{where}: the duplicates' statistic is lift (trained with them − without), not "
+                                  f"{row['statistic']!r}")
         elif "clock" in row:
             if row["statistic"] != "mean_error":
                 raise ConfigError(f"{where}: the clock's statistic is mean_error (minutes), not {row['statistic']!r}")

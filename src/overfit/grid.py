@@ -10,9 +10,12 @@ from overfit import search, sweeps
 
 def protocol_experiments(config: dict, protocol: str) -> list[str]:
     """The experiments a protocol trains: its ``experiments`` list, the search's configurations
-    (``experiments: search``), or every written experiment."""
-    listed = config["protocols"][protocol].get("experiments", config["experiments"])
-    return list(search.configs(config)) if listed == "search" else list(listed)
+    (``experiments: search``; its first ``configs`` of them where it says so), or every written experiment."""
+    entry = config["protocols"][protocol]
+    listed = entry.get("experiments", config["experiments"])
+    if listed == "search":
+        return list(search.configs(config))[:entry.get("configs")]
+    return list(listed)
 
 
 def parameter_count(hidden: list[int], input_dim: int) -> int:

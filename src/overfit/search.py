@@ -13,6 +13,8 @@ draws them without replacement from the config's seed. Free of JAX.
 
 from __future__ import annotations
 
+import numpy as np
+
 from overfit.axes import applied
 from overfit.seeds import stable_seed
 
@@ -26,8 +28,11 @@ def configs(config: dict) -> dict[str, dict]:
     if not search:
         return {}
     draws = draw(search["space"], search["configs"], stable_seed(config["seed"], "search"))
+    # in a seeded random order: a draw of the whole space comes in the grid's order, and a protocol that tunes the
+    # first few (``configs``) must get a random few
+    order = np.random.default_rng(stable_seed(config["seed"], "search", "order")).permutation(len(draws))
     # each drawn from the book's 16-16-1, changed as a sweep changes its base (overfit.axes)
-    return {f"{PREFIX}{i + 1:02d}": applied(BASE, values) for i, values in enumerate(draws)}
+    return {f"{PREFIX}{i + 1:02d}": applied(BASE, draws[k]) for i, k in enumerate(order)}
 
 
 def draw(space: dict, count: int, seed: int) -> list[dict]:

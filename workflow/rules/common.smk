@@ -73,6 +73,7 @@ JOB_BENCHMARKS = [
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
     *(["results/benchmarks/pretraining.tsv", "results/benchmarks/report/figure/pretraining.tsv"]
       if "pretraining" in config else []),
+    *(["results/benchmarks/duplicate_leak.tsv"] if "duplicate_leak" in config else []),
     "results/benchmarks/report/explorer.tsv",
 ]
 
@@ -89,6 +90,7 @@ def all_targets():
             "results/protocol_audit.csv", "results/tuning_leak.csv", "results/duplicates.csv", *(["results/recipe.csv", "results/last_layer.csv"] if "recipe" in config else []),
             *(["results/images.csv"] if "images" in config else []), *(["results/clock.csv"] if "clock" in config else []),
             *(["results/pretraining.csv", "results/figures/pretraining.png"] if "pretraining" in config else []),
+            *(["results/duplicate_leak.csv"] if "duplicate_leak" in config else []),
             "results/report.html",
             "results/explorer.html"]
 
@@ -204,9 +206,9 @@ def clock_config(faces_only=False):
 
 
 def claims_studies(wildcards):
-    """The tables of the image studies, the clock and the pretraining study, and the recipe's step 5 curves, where the
-    config has them: their claims read them."""
-    tables = {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining") if name in config}
+    """The tables of the image studies, the clock, the pretraining study and the duplicates' lift, and the recipe's
+    step 5 curves, where the config has them: their claims read them."""
+    tables = {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining", "duplicate_leak") if name in config}
     if "recipe" in config:
         tables["recipe"] = [f"results/recipe/{task}/5_scale_up.parquet" for task in config["recipe"]["tasks"]]
     return tables

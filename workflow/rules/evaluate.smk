@@ -55,3 +55,31 @@ rule book_3_5_check:
         "../envs/overfit.yaml"
     script:
         "../scripts/final_fit.py"
+
+
+# Redundancy across the split, measured (config `duplicate_leak:`): the reference model with and without the training
+# reviews that have a duplicate in the test set, scored on those test reviews and on the whole test set.
+rule duplicate_leak:
+    input:
+        train="results/data/imdb/train.npz",
+        test="results/data/imdb/test.npz",
+        pairs="results/data/imdb/duplicate_pairs.parquet",
+        code=code("overfit.jobs.train:duplicate_leak"),
+    output:
+        report("results/duplicate_leak.csv", caption="../report/duplicate_leak.rst", category="5. Evaluation protocols, measured"),
+    params:
+        config=lambda w: {**job_config([config["duplicate_leak"]["experiment"]], None),
+                          "duplicate_leak": config["duplicate_leak"]},
+    log:
+        "logs/duplicate_leak.log",
+    benchmark:
+        "results/benchmarks/duplicate_leak.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    group: GROUP_SMALL
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/duplicate_leak.py"

@@ -216,6 +216,7 @@ rule report:
         audit="results/protocol_audit.csv",
         tuning="results/tuning_leak.csv",
         duplicates="results/duplicates.csv",
+        duplicate_leak=["results/duplicate_leak.csv"] if "duplicate_leak" in config else [],
         recipe=["results/recipe.csv"] if "recipe" in config else [],
         last_layer=["results/last_layer.csv"] if "recipe" in config else [],
         images=["results/images.csv"] if "images" in config else [],

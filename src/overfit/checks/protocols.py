@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from overfit import sweeps
+from overfit import search, sweeps
 from overfit.checks.sizes import (GROUPED_FOLDS, Sizes, holds_whole_movies, kfold_side, largest_fraction,
                                   largest_validation, most_folds, split_training, training_side)
 from overfit.errors import ConfigError
@@ -22,7 +22,7 @@ KIND_SETTINGS = {
     "nested_kfold": {"folds", "inner_folds"},
 }
 # What every kind takes.
-COMMON_SETTINGS = {"kind", "experiments", "seeds", "wide_seeds", "epochs", "evaluate_test"}
+COMMON_SETTINGS = {"kind", "experiments", "seeds", "wide_seeds", "epochs", "evaluate_test", "configs"}
 
 
 def check_protocols(config: dict, sizes: Sizes) -> None:
@@ -31,6 +31,7 @@ def check_protocols(config: dict, sizes: Sizes) -> None:
         key = f"protocols.{name}"
         _check_settings(key, entry)
         _check_wide_seeds(key, entry)
+        _check_configs(key, entry, config)
         _check_validation(key, entry, sizes)
         _check_folds(key, entry, sizes)
 
@@ -42,6 +43,19 @@ def _check_settings(key: str, entry: dict) -> None:
         takes = ", ".join(sorted(KIND_SETTINGS[kind])) or "no settings"
         raise ConfigError(f"{key}: {', '.join(sorted(foreign))} does not apply to kind {kind!r} (it takes {takes}, "
                           f"plus {', '.join(sorted(COMMON_SETTINGS - {'kind'}))})")
+
+
+def _check_configs(key: str, entry: dict, config: dict) -> None:
+    if "configs" not in entry:
+        return
+    if entry.get("experiments") != "search":
+        raise ConfigError(f"{key}.configs: trains the search's first configurations, but the protocol does not train "
+                          "the search (experiments: search); remove configs or train the search")
+    drawn = config.get("search", {}).get("configs", 0)
+    # (a search that cannot be drawn is overfit.checks.studies.check_search's to refuse, naming the search)
+    if 2 <= drawn <= search.size(config) and entry["configs"] > drawn:
+        raise ConfigError(f"{key}.configs: {entry['configs']} is more than the search draws (search.configs: {drawn}); "
+                          f"use at most {drawn}")
 
 
 def _check_wide_seeds(key: str, entry: dict) -> None:

@@ -28,6 +28,10 @@ def check_references(config: dict) -> None:
         raise ConfigError(f"final.choose_epochs_on: {final['choose_epochs_on']!r} does not run {', '.join(skipped)}, whose "
                           "final fits need its curves; add them to its experiments or leave its list out (all experiments)")
     check_roles(config)
+    leak = config.get("duplicate_leak")
+    if leak and leak["experiment"] not in config["experiments"]:
+        raise ConfigError(f"duplicate_leak.experiment: {leak['experiment']!r} is not an experiment of the config "
+                          f"(have: {', '.join(config['experiments'])})")
     if final["book_3_5"]["experiment"] not in config["experiments"]:
         raise ConfigError(f"final.book_3_5.experiment: {final['book_3_5']['experiment']!r} is not an experiment of the config")
 

@@ -34,7 +34,7 @@ def claims(job) -> None:
     from overfit.report import provenance
     from overfit.report.claims import compute_claims, seed_check
 
-    studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock", "pretraining")
+    studies = {name: pd.read_csv(getattr(job.input, name)) for name in ("images", "clock", "pretraining", "duplicate_leak")
                if getattr(job.input, name, None)}
     # the recipe's step 5 curves, by task (results/recipe/<task>/5_scale_up.parquet)
     recipe = {Path(path).parent.name: pd.read_parquet(path) for path in getattr(job.input, "recipe", [])}
@@ -150,7 +150,8 @@ def report(job) -> None:
         scores=pd.read_csv(job.input.scores),
         leak=pd.read_csv(job.input.leak),
         sweeps=pd.read_csv(job.input.sweeps),
-        protocol_study=tuple(pd.read_csv(path) for path in (job.input.audit, job.input.tuning, job.input.duplicates)),
+        protocol_study=tuple(pd.read_csv(path) for path in (job.input.audit, job.input.tuning, job.input.duplicates,
+                                                             *getattr(job.input, "duplicate_leak", []))),
         recipe=pd.read_csv(job.input.recipe[0]) if getattr(job.input, "recipe", None) else None,
         last_layer=pd.read_csv(job.input.last_layer[0]) if getattr(job.input, "last_layer", None) else None,
         images=pd.read_csv(job.input.images[0]) if getattr(job.input, "images", None) else None,

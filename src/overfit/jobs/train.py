@@ -79,3 +79,33 @@ def final_fit(job) -> None:
     log.info("final fit %s of %s: %d seeds, %d epochs", job.params.fit, name, len(runs), epochs)
     rows = train_models(spec.model, runs, training, splits)
     _write_table(rows, job.output[0], experiment=name)
+
+
+def duplicate_leak(job) -> None:
+    """Redundancy across the split, measured: the reference model with and without the training reviews that have a
+    duplicate in the test set, scored on those test reviews and on all of them (overfit.studies.duplicates)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from overfit import experiments
+    from overfit.files import atomic_path
+    from overfit.studies import duplicates
+
+    config = job.params.config
+    settings = config["duplicate_leak"]
+    splits, pairs = _load_imdb(job), pd.read_parquet(job.input.pairs)
+    spec = experiments.experiment(config, settings["experiment"])
+    training = dataclasses.replace(spec.training, epochs=settings["epochs"])
+    train_partners, test_partners = duplicates.partners(pairs)
+    log.info("%s, %d epochs, %d seeds: on all %d training reviews, and without the %d that have a duplicate among the "
+             "%d test reviews scored apart", settings["experiment"], settings["epochs"], settings["seeds"],
+             len(splits["train"]), len(train_partners), len(test_partners))
+    table = duplicates.run(splits, pairs, spec.model, training, settings["seeds"], config["seed"], settings["experiment"])
+    with atomic_path(job.output[0]) as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    if table.empty:
+        log.warning("no test review has a duplicate in the training set: nothing to measure (an empty table)")
+        return
+    last = table[table.epoch == table.epoch.max()]
+    log.info("last epoch, means over seeds:\n%s", last.groupby(["scored", "arm"])[["loss", "acc"]].mean().to_string())

@@ -285,8 +285,8 @@ def figure_specs(config: dict, chapter: dict, language: str = i18n.SOURCE) -> li
             "tuning_leak", tuning[0], (), "validation", "loss", protocols=tuple(tuning),
             caption=_("Optimism of the validation score of the configuration a random search keeps (the best of N on "
                       "validation loss): test loss − its validation loss, and validation − test accuracy; mean over "
-                      "subsets of N configurations and redraws, band = 10th to 90th percentile. The test set only "
-                      "measures the leak.")))
+                      "subsets of N configurations and redraws, band = 10th to 90th percentile; N on a log scale. "
+                      "The test set only measures the leak.")))
     if config.get("recipe"):
         for step, title, caption in RECIPE_FIGURES:
             specs.append(FigureSpec(f"recipe_{step}", RECIPE, _(title), "recipe", "", (), "validation", "loss",

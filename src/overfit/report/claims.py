@@ -28,6 +28,7 @@ import pandas as pd
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
 from overfit.errors import ConfigError
+from overfit.seeds import stable_seed
 from overfit.recipe import candidates, decide
 from overfit.report import modes
 from overfit.report.audit import estimates, truth
@@ -35,6 +36,7 @@ from overfit.report.provenance import differences
 from overfit.report.sweeps import at_size, ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 from overfit.report.tuning import scores, selection_gain
+from overfit.studies import duplicates
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
 CENSORED_NOTE = "never below 0.01: counted as one epoch past their last"
@@ -196,9 +198,11 @@ class Context:
 
     def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                  images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
-                 pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None):
+                 pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None,
+                 duplicate_leak: pd.DataFrame | None = None):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
         self.images, self.clock, self.pretraining = images, clock, pretraining
+        self.duplicate_leak = duplicate_leak  # results/duplicate_leak.csv (overfit.studies.duplicates)
         self.recipe = recipe or {}  # task -> the curves of its step 5 (results/recipe/<task>/5_scale_up.parquet)
         self.book = book_histories()
         self.present = experiments_run(metrics)
@@ -485,9 +489,13 @@ def _selection_gain(ctx, protocols, metric, row):
     table = scores(ctx.metrics, sorted(configs), protocols[0])
     if table.empty or table.test_loss.isna().all():
         raise NotRun(f"{protocols[0]} has no test scores (it needs evaluate_test)")
-    gain = selection_gain(table, metric)
+    fewer = row.get("against_configs", 1)
+    if fewer >= table.config.nunique():
+        raise NotRun(f"{protocols[0]} trained {table.config.nunique()} configurations, not more than {fewer}")
+    gain = selection_gain(table, metric, fewer, stable_seed(ctx.config["seed"], "tuning", protocols[0]))
     detail = f"{table.config.nunique()} configurations; per redraw: {', '.join(f'{g:+.4f}' for g in gain)}"
-    return (stats.t_interval(gain), f"optimism ({metric}) of the best of all configurations − of one alone, "
+    against = "of one alone" if fewer == 1 else f"of the best of {fewer}"
+    return (stats.t_interval(gain), f"optimism ({metric}) of the best of all configurations − {against}, "
             f"{protocols[0]}", detail)
 
 
@@ -653,6 +661,33 @@ def _recipe_claim(ctx: Context, row: dict) -> Result:
 # the labeled reviews, the initial weights and the batch order; the three starts of a run share all of that, so
 # they compare paired by run, with the corrected interval (folds share reviews, as the protocols' K-folds do).
 
+def _duplicates_claim(ctx: Context, row: dict) -> Result:
+    """The lift a model gets from the duplicates of test reviews in its training set (overfit.studies.duplicates):
+    per seed, the model trained on every review minus the one trained without those duplicates, on the scored reviews
+    at the row's epoch; a t-interval over the seeds (the arms share them; the data are the same in every seed)."""
+    spec = row["duplicates"]
+    result = _result(row, protocol="duplicate_leak")
+    metric = row.get("metric", "acc")
+    table = ctx.duplicate_leak
+    if table is None:
+        result.detail = "no results of the duplicates' lift (is `duplicate_leak:` in the config?)"
+        return result
+    if table.empty:
+        result.detail = "no test review has a duplicate in the training set: nothing to measure"
+        return result
+    try:
+        per_seed = duplicates.lift(table, spec["scored"], spec["epoch"], metric)
+    except KeyError as reason:
+        result.detail = str(reason.args[0])
+        return result
+    scored = table[(table.scored == spec["scored"]) & (table.epoch == spec["epoch"])]
+    result.statistic = (f"{metric} on the {spec['scored']} reviews ({int(scored.rows.iloc[0])}) after epoch "
+                        f"{spec['epoch']}: trained on all reviews − without the duplicates, paired by seed")
+    result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_seed)
+    found = interval(per_seed, bounds("last_value", metric, spec["epoch"], difference=True))
+    return _judged(result, found, row["claimed"])
+
+
 def _pretraining_curves(ctx: Context, start: str, labeled: str, split: str, metric: str) -> tuple[pd.DataFrame, int]:
     """(runs × epochs, the labeled size) of one start at the smallest or largest labeled size of the study."""
     table = ctx.pretraining
@@ -721,11 +756,11 @@ def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
 
 def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                    images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
-                   pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None
-                   ) -> pd.DataFrame:
+                   pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None,
+                   duplicate_leak: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (claim, protocol) of the chapter; see Result for the columns. ``recipe``: task -> the curves
     of the recipe's step 5."""
-    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining, recipe)
+    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining, recipe, duplicate_leak)
     results: list[Result] = []
     for row in chapter["claims"]:
         if "images" in row:
@@ -736,6 +771,8 @@ def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, ch
             results.append(_pretraining_claim(ctx, row))
         elif "recipe" in row:
             results.append(_recipe_claim(ctx, row))
+        elif "duplicates" in row:
+            results.append(_duplicates_claim(ctx, row))
         elif "fit" in row:
             results.append(_fit_claim(ctx, row))
         elif "study" in row:

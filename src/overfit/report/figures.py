@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -295,6 +296,8 @@ def _draw_tuning(spec: FigureSpec, table: pd.DataFrame, _):
                             color=colour, alpha=0.15)
     for ax, title in zip(axes, TUNING_TITLES):
         ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_xscale("log", base=2)  # N doubles from 1 to the whole search
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.set_xlabel(_("configurations compared (N)"))
         ax.set_title(_(title), fontsize=10)
     axes[0].legend(fontsize=8)

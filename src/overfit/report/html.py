@@ -307,15 +307,39 @@ def _sweep_rows(sweeps: pd.DataFrame) -> list:
         for r in sweeps.itertuples()]
 
 
-def _protocol_rows(audit: pd.DataFrame, tuning: pd.DataFrame, duplicates: pd.DataFrame, translate) -> SimpleNamespace:
-    """Section 4.2's tables: the protocol audit, the tuning leak at a few N, and the duplicate counts."""
+def _lift_rows(table: pd.DataFrame | None) -> list:
+    """results/duplicate_leak.csv as the report shows it: at a few epochs, on the duplicated test reviews and on the
+    whole test set, each arm's mean accuracy over seeds and the lift (with − without the duplicates) with its
+    t-interval over the seeds."""
+    from overfit.studies.duplicates import lift
+
+    if table is None or table.empty:
+        return []
+    last = int(table.epoch.max())
+    rows = []
+    for epoch in sorted({e for e in (1, 4, 10, last) if e <= last}):
+        for scored in ("duplicated", "test"):
+            values = lift(table, scored, epoch)
+            found = stats.t_interval(values, bounds=(-1.0, 1.0))
+            means = table[(table.scored == scored) & (table.epoch == epoch)].groupby("arm").acc.mean()
+            rows.append(SimpleNamespace(scored=scored, cells=[
+                epoch, int(table[table.scored == scored].rows.iloc[0]), _number(means["all"], 4),
+                _number(means["deduplicated"], 4), f"{_number(found.value, 4)} {_interval(found.low, found.high, 4)}",
+                len(values)]))
+    return rows
+
+
+def _protocol_rows(audit: pd.DataFrame, tuning: pd.DataFrame, duplicates: pd.DataFrame, translate,
+                   duplicate_leak: pd.DataFrame | None = None) -> SimpleNamespace:
+    """Section 4.2's tables: the protocol audit, the tuning leak at a few N, the duplicate counts and what the
+    duplicates lift."""
     audit_rows = [SimpleNamespace(protocol=r.protocol, estimate=i18n.estimate_words(r.estimate, translate), kind=r.kind, cells=[
         _number(r.validation_size, 0), int(r.estimates), int(r.model_epochs), _number(r.seconds, 1),
         _number(r.chosen_epoch, 1), _number(r.loss), f"{_number(r.bias_loss, 3)} {_interval(r.bias_loss_low, r.bias_loss_high)}",
         f"{_number(r.spread_loss, 3)}{'*' if r.spread_derived else ''}", _number(r.acc),
         f"{_number(r.bias_acc, 3)} {_interval(r.bias_acc_low, r.bias_acc_high)}",
         f"{_number(r.spread_acc, 3)}{'*' if r.spread_derived else ''}"]) for r in audit.itertuples()]
-    shown = tuning[tuning.configs.isin({1, 2, 4, int(tuning.configs.max()) if len(tuning) else 1})]
+    shown = tuning[tuning.configs.isin({1, 2, 4, 8, 16, int(tuning.configs.max()) if len(tuning) else 1})]
     tuning_rows = [SimpleNamespace(protocol=r.protocol, cells=[
         int(r.configs), f"{_number(r.optimism_loss, 3)} [{_number(r.optimism_loss_p10, 3)}, {_number(r.optimism_loss_p90, 3)}]",
         f"{_number(r.optimism_acc, 3)} [{_number(r.optimism_acc_p10, 3)}, {_number(r.optimism_acc_p90, 3)}]",
@@ -323,7 +347,8 @@ def _protocol_rows(audit: pd.DataFrame, tuning: pd.DataFrame, duplicates: pd.Dat
     duplicate_rows = [SimpleNamespace(kind=r.kind, where=r.where, cells=[
         int(r.pairs), int(r.reviews), f"{100 * r.share_of_train:.2f}%", f"{100 * r.share_of_test:.2f}%"])
         for r in duplicates.itertuples()]
-    return SimpleNamespace(audit=audit_rows, tuning=tuning_rows, duplicates=duplicate_rows)
+    return SimpleNamespace(audit=audit_rows, tuning=tuning_rows, duplicates=duplicate_rows,
+                           lift=_lift_rows(duplicate_leak))
 
 
 def _misleading_accuracy(rows: pd.DataFrame) -> SimpleNamespace | None:
@@ -417,7 +442,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
          images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
          language: str = i18n.SOURCE, chapter: dict | None = None, chapter_translation: Path | None = None,
          pretraining: dict | None = None) -> str:
-    """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv and duplicates.csv (section 4.2);
+    """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv, duplicates.csv and, where it ran,
+    duplicate_leak.csv (section 4.2);
     ``recipe``: results/recipe.csv (section 4.5); ``language``: the page's (its figures must be drawn in it);
     ``chapter``: config/chapter.yaml, whose claim words a page in another language than English shows translated
     (from locales/chapter.<language>.yaml, or ``chapter_translation``); ``pretraining``: section 4.1's study as
@@ -445,7 +471,8 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
         leak=_leak(leak, config), leak_figures=[_figure(s, p) for s, p in figures if s.kind == "movie_leak"],
         seeds=_seed_groups(seeds), final_protocol=config["final"]["choose_epochs_on"], test_rows=_test_rows(scores),
         sweeps=None if sweeps is None else _sweep_rows(sweeps),
-        protocols=None if protocol_study is None else _protocol_rows(*protocol_study, translate),
+        protocols=None if protocol_study is None else _protocol_rows(*protocol_study[:3], translate,
+                                                                     *protocol_study[3:]),
         recipe=None if recipe is None else _recipe(recipe),
         last_layer=None if last_layer is None else _last_layer(last_layer),
         preparation=_preparation(images, clock, claims, words),

@@ -16,9 +16,10 @@ The nested K-fold selects within each outer fold on the inner folds, then
 scores the chosen configuration (and epoch) on that outer fold's validation
 rows, with the outer fold's model: its estimate is the mean over outer folds.
 
-For each N, the mean over random subsets of N configurations (all subsets
-where there are few) and over the protocol's redraws; p10 and p90 are over the
-same subsets and redraws: what one tuner would see eight times in ten.
+For each N (1, 2, 3, 4, 6, 8, 12, … up to every configuration the protocol
+trained: ``sizes``), the mean over random subsets of N configurations (all
+subsets where there are few) and over the protocol's redraws; p10 and p90 are
+over the same subsets and redraws: what one tuner would see eight times in ten.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ COLUMNS = ["protocol", "configs", "optimism_loss", "optimism_loss_p10", "optimis
            "optimism_acc_p10", "optimism_acc_p90", "selected_loss", "selected_test_loss", "draws"]
 # Subsets of N configurations drawn per N, where there are more than this many.
 DRAWS = 400
+
+
+def sizes(count: int) -> list[int]:
+    """The numbers of configurations the curve is drawn at: 1, 2, 3, 4, 6, 8, 12, 16, … (about √2 apart) and all."""
+    steps = sorted({n for k in range(count.bit_length() + 1) for n in (2 ** k, 3 * 2 ** k // 2) if 1 <= n < count})
+    return [*steps, count]
 
 
 def _curve(metrics, name, protocol, split, metric, level="repeat"):
@@ -100,7 +107,7 @@ def optimism_curve(table: pd.DataFrame, protocol: str, seed: int, select_on: str
     configs = sorted(table.config.unique())
     rng = np.random.default_rng(seed)
     rows = []
-    for size in range(1, len(configs) + 1):
+    for size in sizes(len(configs)):
         loss, acc, selected, selected_test = [], [], [], []
         for subset in _subsets(configs, size, rng):
             best = _optimism(table, subset, select_on)
@@ -154,11 +161,17 @@ def tuning_leak(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
-def selection_gain(table: pd.DataFrame, metric: str = "loss") -> pd.Series:
-    """Per unit (a redraw of the split): the optimism of the best of all configurations minus the mean optimism of a
-    configuration taken alone (N = 1). What choosing on this validation set adds to its optimism."""
+def selection_gain(table: pd.DataFrame, metric: str = "loss", fewer: int = 1, seed: int = 0) -> pd.Series:
+    """Per unit (a redraw of the split): the optimism of the best of all configurations minus the mean optimism of
+    the best of ``fewer`` (1: a configuration taken alone; else over random subsets of that many, as the curve draws
+    them). What choosing among all of them on this validation set adds to its optimism."""
     sign = 1 if metric == "loss" else -1
     optimism = sign * (table[f"test_{metric}"] - table[metric])
-    alone = optimism.groupby(table.unit).mean()
+    if fewer == 1:
+        baseline = optimism.groupby(table.unit).mean()
+    else:
+        subsets = _subsets(sorted(table.config.unique()), fewer, np.random.default_rng(seed))
+        picks = [_optimism(table, subset, "loss").index for subset in subsets]
+        baseline = pd.concat([optimism.loc[p].set_axis(table.unit.loc[p]) for p in picks]).groupby(level=0).mean()
     best = _optimism(table, tuple(table.config.unique()), "loss")
-    return optimism.loc[best.index].set_axis(best.unit) - alone
+    return optimism.loc[best.index].set_axis(best.unit) - baseline
