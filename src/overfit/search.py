@@ -3,6 +3,7 @@
     search:
       configs: 24                 # configurations drawn, each an experiment named search-01, search-02, …
       space: {width: [2, 4, 8, 16, 32], depth: [1, 2], dropout: [0, 0.5], l2: [0, 0.001], learning_rate: [0.001, 0.003]}
+      set: {train_size: 4000}     # what every configuration shares (optional)
 
 Each configuration is an ordinary experiment entry (``hidden``, ``dropout``,
 ``regularizer``, ``learning_rate``); a protocol trains them all when it says
@@ -32,7 +33,7 @@ def configs(config: dict) -> dict[str, dict]:
     # first few (``configs``) must get a random few
     order = np.random.default_rng(stable_seed(config["seed"], "search", "order")).permutation(len(draws))
     # each drawn from the book's 16-16-1, changed as a sweep changes its base (overfit.axes)
-    return {f"{PREFIX}{i + 1:02d}": applied(BASE, draws[k]) for i, k in enumerate(order)}
+    return {f"{PREFIX}{i + 1:02d}": applied(BASE, {**search.get("set", {}), **draws[k]}) for i, k in enumerate(order)}
 
 
 def draw(space: dict, count: int, seed: int) -> list[dict]:
