@@ -35,6 +35,8 @@ class FigureSpec:
     protocols: tuple[str, ...] = ()  # movie_leak: random folds, grouped folds, the test-set protocol
     book: tuple[tuple[str, str], ...] = ()  # (experiment, its name in the book's recorded runs): the grey overlay
     sweep: str = ""  # sweep: which sweep; x and hue: the columns of results/sweeps.csv it plots against
+    # sweep: (sweep, its base) of other sweeps drawn beside it as one more hue value (a learning curve's reference)
+    beside: tuple[tuple[str, str], ...] = ()
     x: str = ""
     hue: str = ""
     panels: tuple[tuple[str, str], ...] = ()  # sweep: (column of results/sweeps.csv, its title) per panel
@@ -336,9 +338,16 @@ def sweep_specs(config: dict, language: str = i18n.SOURCE) -> list[FigureSpec]:
         hue_values = dict.fromkeys(v for grid in grids for v in grid.get(hue, []) if _number(v))
         runs = SWEEP_RUNS[bool(sweep.get("repeats"))]
         what = SWEEP_CAPTIONS[panels]
+        # learning curves of several experiments: the reference's own (a sweep of train_size alone under the same
+        # protocol) drawn beside them, so that doubling the data and each remedy read off one figure
+        beside = tuple((other, entry["base"]) for other, entry in config["sweeps"].items()
+                       if hue == "base" and other != name and entry["protocol"] == protocol
+                       and {a for grid in (entry["grid"] if isinstance(entry["grid"], list) else [entry["grid"]])
+                            for a in grid} == {"train_size"})
         specs.append(FigureSpec(
             f"sweep_{name}", SWEEPS, _(SWEEP_TITLES[name]) if name in SWEEP_TITLES else name.replace("_", " ").capitalize(),
             "sweep", protocol, tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue,
+            beside=beside,
             panels=panels, labels=tuple((written(v), f"{hue} {written(v)}") for v in hue_values), language=language,
             caption=_("Sweep {name} under {protocol} ({runs}), against {x}: {what}; open markers: the chapter's own "
                       "experiments on the curve.").format(name=name, protocol=protocol, runs=_(runs),

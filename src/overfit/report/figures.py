@@ -99,7 +99,9 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
                   rc={"font.sans-serif": _fonts(spec.language)} if spec.language in FONTS else None)
     _ = i18n.gettext(spec.language)
     if spec.kind == "sweep":
-        return _draw_sweep(spec, table[table.sweep == spec.sweep], _)
+        drawn = [table[table.sweep == spec.sweep],
+                 *(table[table.sweep == other].assign(base=base) for other, base in spec.beside)]
+        return _draw_sweep(spec, pd.concat(drawn, ignore_index=True), _)
     if spec.kind == "protocol_audit":
         return _draw_audit(spec, table, _)
     if spec.kind == "tuning_leak":
@@ -297,7 +299,8 @@ def _draw_tuning(spec: FigureSpec, table: pd.DataFrame, _):
     for ax, title in zip(axes, TUNING_TITLES):
         ax.axhline(0, color="0.4", linewidth=0.8)
         ax.set_xscale("log", base=2)  # N doubles from 1 to the whole search
-        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=2))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.set_xlabel(_("configurations compared (N)"))
         ax.set_title(_(title), fontsize=10)
     axes[0].legend(fontsize=8)

@@ -323,7 +323,7 @@ def _lift_rows(table: pd.DataFrame | None) -> list:
             found = stats.t_interval(values, bounds=(-1.0, 1.0))
             means = table[(table.scored == scored) & (table.epoch == epoch)].groupby("arm").acc.mean()
             rows.append(SimpleNamespace(scored=scored, cells=[
-                epoch, int(table[table.scored == scored].rows.iloc[0]), _number(means["all"], 4),
+                epoch, f"{int(table[table.scored == scored].rows.iloc[0]):,}", _number(means["all"], 4),
                 _number(means["deduplicated"], 4), f"{_number(found.value, 4)} {_interval(found.low, found.high, 4)}",
                 len(values)]))
     return rows
