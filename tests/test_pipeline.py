@@ -112,6 +112,11 @@ def test_the_whole_pipeline_runs_on_tiny_data(finished):
     leak = pd.read_csv(results / "tuning_leak.csv")
     assert set(leak.protocol) == {"tuning_holdout", "tuning_kfold", "tuning_nested"} and leak.configs.max() == 3
     assert set(pd.read_csv(results / "duplicates.csv").kind) == {"identical", "near (Jaccard ≥ 0.8)"}
+    # the tiny reviews have no duplicate across the split: the duplicates' lift has nothing to train, and says so
+    # (tests/test_evaluation_protocols.py trains it where there are some)
+    lift = pd.read_csv(results / "duplicate_leak.csv")
+    assert lift.empty and list(lift.columns) == ["arm", "seed", "epoch", "scored", "loss", "acc", "rows"]
+    assert claims.set_index("id").loc["10l", "detail"].startswith("no test review has a duplicate")
     by_id = claims.set_index("id")
     assert {"10a", "10b", "10c", "10d", "10e", "10f", "10g"} <= set(by_id.index)
     assert by_id.loc["10d", "verdict"] != "not run" and by_id.loc["10e", "verdict"] != "not run"

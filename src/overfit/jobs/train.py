@@ -89,7 +89,9 @@ def duplicate_leak(job) -> None:
     import pandas as pd
 
     from overfit import experiments
+    from overfit.engine.train import Run, train_models
     from overfit.files import atomic_path
+    from overfit.seeds import stable_seed
     from overfit.studies import duplicates
 
     config = job.params.config
@@ -101,7 +103,14 @@ def duplicate_leak(job) -> None:
     log.info("%s, %d epochs, %d seeds: on all %d training reviews, and without the %d that have a duplicate among the "
              "%d test reviews scored apart", settings["experiment"], settings["epochs"], settings["seeds"],
              len(splits["train"]), len(train_partners), len(test_partners))
-    table = duplicates.run(splits, pairs, spec.model, training, settings["seeds"], config["seed"], settings["experiment"])
+    arms = duplicates.folds(len(splits["train"]), pairs)
+    # each arm's seed s from the same initial weights and shuffle as the other's (a final fit's seeds); scored after
+    # every epoch on the duplicated test reviews and on them all
+    name, seed = settings["experiment"], config["seed"]
+    runs = [Run(arm, fold, s, init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
+                evaluation_name="duplicated", evaluate_test=True) for arm, fold in arms.items() for s in range(settings["seeds"])]
+    table = (duplicates.tidy(train_models(spec.model, runs, training, splits), arms, len(splits["test"])) if runs
+             else pd.DataFrame(columns=duplicates.COLUMNS))
     with atomic_path(job.output[0]) as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
     if table.empty:

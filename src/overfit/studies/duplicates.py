@@ -1,7 +1,8 @@
 """Redundancy across the split, measured (section 4.2.2): how much do the test reviews that also sit in the training
 set, word for word or nearly (overfit.data.duplicates), lift the test score?
 
-The reference model trains twice per seed on the training reviews: on all of them (``all``), and on all but those
+Free of JAX (the claims and the report read its tables with ``lift``): the job (overfit.jobs.train.duplicate_leak)
+trains the runs. The reference model trains twice per seed on the training reviews: on all of them (``all``), and on all but those
 that have an identical or near-identical review in the test set (``deduplicated``). Both arms share their seeds
 (initial weights, the shuffle's seed), so they compare paired by seed. After every epoch each is scored on the test
 reviews that have such a partner in training (``duplicated``) and on the whole test set (``test``). The lift of the
@@ -41,22 +42,13 @@ def folds(n_train: int, pairs: pd.DataFrame) -> dict[str, Fold]:
             "deduplicated": Fold(0, 0, kept, "test", test_partners)}
 
 
-def run(splits: dict, pairs: pd.DataFrame, spec, training, seeds: int, seed: int, name: str) -> pd.DataFrame:
-    """Both arms over ``seeds``: the tidy table of COLUMNS (no rows where no test review has a duplicate in the
-    training set: there is nothing to measure)."""
-    from overfit.engine.train import Run, train_models
-    from overfit.seeds import stable_seed
-
-    arms = folds(len(splits["train"]), pairs)
-    if not arms:
-        return pd.DataFrame(columns=COLUMNS)
-    runs = [Run(arm, fold, s, init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
-                evaluation_name="duplicated", evaluate_test=True)
-            for arm, fold in arms.items() for s in range(seeds)]
-    rows = pd.DataFrame(train_models(spec, runs, training, splits))
+def tidy(rows: list[dict], arms: dict[str, Fold], n_test: int) -> pd.DataFrame:
+    """The engine's metric rows of both arms' runs (each run's ``protocol`` label its arm; overfit.jobs.train trains
+    them) as the table of COLUMNS."""
+    rows = pd.DataFrame(rows)
     rows = rows[rows.split.isin(["duplicated", "test"]) & rows.metric.isin(["loss", "acc"])]
     table = rows.pivot_table(index=["protocol", "seed", "epoch", "split"], columns="metric", values="value").reset_index()
-    sizes = {"duplicated": len(arms["all"].validation_rows), "test": len(splits["test"])}
+    sizes = {"duplicated": len(arms["all"].validation_rows), "test": n_test}
     table = table.rename(columns={"protocol": "arm", "split": "scored"}).assign(rows=lambda t: t.scored.map(sizes))
     return table[COLUMNS].sort_values(["arm", "seed", "scored", "epoch"]).reset_index(drop=True)
 
