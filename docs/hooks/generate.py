@@ -272,6 +272,10 @@ def design(row: dict) -> str:
         return f"{s} of the `{row['of'][0]}` role's {curve} curve, mean over runs"
     if "compare" in row:
         a, b = row["compare"]
+        if "train_sizes" in row:  # each side a learning curve's point
+            n, m = row["train_sizes"]
+            return (f"{s}(`{b}` on {m:,} reviews) − {s}(`{a}` on {n:,} reviews) on the {curve} curve, paired by run "
+                    "(points of the learning curves)")
         return f"{s}(`{b}`) − {s}(`{a}`) on the {curve} curve, paired by run"
     if "trend" in row:
         return (f"per run, the rank correlation of {s} ({curve}) with the order of `{row['trend']}` "
@@ -280,7 +284,12 @@ def design(row: dict) -> str:
         return f"{s} of the final fit `{row['fit']}` on the test set"
     if "study" in row:
         roles = " and ".join(f"`{r}`" for r in row["study"])
-        return f"{s} of the estimates of the protocol role{'s' if len(row['study']) > 1 else ''} {roles}"
+        against = f", against the best of {row['against_configs']}" if "against_configs" in row else ""
+        return f"{s} of the estimates of the protocol role{'s' if len(row['study']) > 1 else ''} {roles}{against}"
+    if "duplicates" in row:
+        spec = row["duplicates"]
+        return (f"{s}: {row.get('metric', 'acc')} on the `{spec['scored']}` test reviews after epoch {spec['epoch']}, "
+                "trained with the training duplicates − without them, paired by seed")
     if "images" in row:
         images = row["images"]
         arms = (f"arm `{images['of']}`" if "of" in images

@@ -28,7 +28,6 @@ import pandas as pd
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
 from overfit.errors import ConfigError
-from overfit.seeds import stable_seed
 from overfit.recipe import candidates, decide
 from overfit.report import modes
 from overfit.report.audit import estimates, truth
@@ -36,6 +35,7 @@ from overfit.report.provenance import differences
 from overfit.report.sweeps import at_size, ordered
 from overfit.report.tables import book_histories, curves, experiments_run, runs_of, validation_train_ratio
 from overfit.report.tuning import scores, selection_gain
+from overfit.seeds import stable_seed
 from overfit.studies import duplicates
 
 FOLDED_KINDS = ("kfold", "grouped_kfold")
@@ -521,6 +521,35 @@ def _study_claim(ctx: Context, row: dict) -> Result:
     return _judged(result, found, row["claimed"])
 
 
+# --- redundancy across the split, measured (overfit.studies.duplicates) ------------------------------------------
+
+def _duplicates_claim(ctx: Context, row: dict) -> Result:
+    """The lift a model gets from the duplicates of test reviews in its training set (overfit.studies.duplicates):
+    per seed, the model trained on every review minus the one trained without those duplicates, on the scored reviews
+    at the row's epoch; a t-interval over the seeds (the arms share them; the data are the same in every seed)."""
+    spec = row["duplicates"]
+    result = _result(row, protocol="duplicate_leak")
+    metric = row.get("metric", "acc")
+    table = ctx.duplicate_leak
+    if table is None:
+        result.detail = "no results of the duplicates' lift (is `duplicate_leak:` in the config?)"
+        return result
+    if table.empty:
+        result.detail = "no test review has a duplicate in the training set: nothing to measure"
+        return result
+    try:
+        per_seed = duplicates.lift(table, spec["scored"], spec["epoch"], metric)
+    except KeyError as reason:
+        result.detail = str(reason.args[0])
+        return result
+    scored = table[(table.scored == spec["scored"]) & (table.epoch == spec["epoch"])]
+    result.statistic = (f"{metric} on the {spec['scored']} reviews ({int(scored.rows.iloc[0])}) after epoch "
+                        f"{spec['epoch']}: trained on all reviews − without the duplicates, paired by seed")
+    result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_seed)
+    found = interval(per_seed, bounds("last_value", metric, spec["epoch"], difference=True))
+    return _judged(result, found, row["claimed"])
+
+
 # --- the experiments on images and the clock (overfit.images, overfit.clock) ------------------------------------
 # Arms of an image study share their seeds (initial weights, batch order and, under K-fold, the fold): arms compare
 # paired by seed, with a t-interval over the seeds, corrected for the folds' overlapping training sets where an arm
@@ -660,33 +689,6 @@ def _recipe_claim(ctx: Context, row: dict) -> Result:
 # Its runs are folds × seeds: each fold pretrains on its training part and validates on the rest, each seed draws
 # the labeled reviews, the initial weights and the batch order; the three starts of a run share all of that, so
 # they compare paired by run, with the corrected interval (folds share reviews, as the protocols' K-folds do).
-
-def _duplicates_claim(ctx: Context, row: dict) -> Result:
-    """The lift a model gets from the duplicates of test reviews in its training set (overfit.studies.duplicates):
-    per seed, the model trained on every review minus the one trained without those duplicates, on the scored reviews
-    at the row's epoch; a t-interval over the seeds (the arms share them; the data are the same in every seed)."""
-    spec = row["duplicates"]
-    result = _result(row, protocol="duplicate_leak")
-    metric = row.get("metric", "acc")
-    table = ctx.duplicate_leak
-    if table is None:
-        result.detail = "no results of the duplicates' lift (is `duplicate_leak:` in the config?)"
-        return result
-    if table.empty:
-        result.detail = "no test review has a duplicate in the training set: nothing to measure"
-        return result
-    try:
-        per_seed = duplicates.lift(table, spec["scored"], spec["epoch"], metric)
-    except KeyError as reason:
-        result.detail = str(reason.args[0])
-        return result
-    scored = table[(table.scored == spec["scored"]) & (table.epoch == spec["epoch"])]
-    result.statistic = (f"{metric} on the {spec['scored']} reviews ({int(scored.rows.iloc[0])}) after epoch "
-                        f"{spec['epoch']}: trained on all reviews − without the duplicates, paired by seed")
-    result.detail = "per seed: " + ", ".join(f"{v:+.4g}" for v in per_seed)
-    found = interval(per_seed, bounds("last_value", metric, spec["epoch"], difference=True))
-    return _judged(result, found, row["claimed"])
-
 
 def _pretraining_curves(ctx: Context, start: str, labeled: str, split: str, metric: str) -> tuple[pd.DataFrame, int]:
     """(runs × epochs, the labeled size) of one start at the smallest or largest labeled size of the study."""
