@@ -275,7 +275,8 @@ def test_a_model_that_memorizes_scores_the_test_twins_of_its_training_reviews():
     twins of 16 test reviews, the model scores those near perfectly; trained without them, at chance."""
     from overfit.data.imdb import SparseReviews
     from overfit.engine.model import ModelSpec
-    from overfit.engine.train import Run, TrainingSpec, train_models
+    from overfit.engine.train import TrainingSpec, train_models
+    from overfit.jobs.train import duplicate_runs
     from overfit.studies import duplicates
 
     rng = np.random.default_rng(3)
@@ -297,8 +298,7 @@ def test_a_model_that_memorizes_scores_the_test_twins_of_its_training_reviews():
     spec = ModelSpec.build([16, 16], input_dim=vocabulary)
     training = TrainingSpec(epochs=15, batch_size=16, learning_rate=0.01)
     arms = duplicates.folds(n_train, pairs)
-    runs = [Run(arm, fold, s, init_seed=s, shuffle_seed=10 + s, evaluation_name="duplicated", evaluate_test=True)
-            for arm, fold in arms.items() for s in range(2)]  # as overfit.jobs.train.duplicate_leak makes them
+    runs = duplicate_runs(arms, 2, 0, "original")  # the job's own runs
     table = duplicates.tidy(train_models(spec, runs, training, splits), arms, n_test)
     assert list(table.columns) == duplicates.COLUMNS and set(table.arm) == set(duplicates.ARMS)
     assert set(table.scored) == {"duplicated", "test"} and table.epoch.max() == 15

@@ -58,7 +58,17 @@ POINTS = {
     "lc-experiment_bigger-train_size_4000": (2, 0.36, 0.060, 0.002, 0.01),
     "decay-weight_decay_0.002": (4, 0.28, 0.005, 0.002, 0.8),  # as l2 does
     "mem-width_512-label_noise_1": (1, 0.70, 0.100, 0.002, 0.01),  # memorizes: accuracy rows below
+    # memorization capacity: a dead unit, one that fits most of its shuffled labels, one that fits them all
+    "mcap-width_1": (1, 0.69, 0.001, 0.002, 0.99), "mcap-width_2": (1, 0.75, 0.050, 0.002, 0.3),
+    "mcap-width_16": (1, 0.80, 0.100, 0.002, 0.01),
+    # double descent: the widest network fits every training review and validates better, its loss lower
+    **{f"interp-width_2-loss_{loss}": (2, 0.32, 0.080, 0.002, 0.3) for loss in ("keras_clipped", "exact")},
+    **{f"interp-width_128-loss_{loss}": (2, 0.29, 0.040, 0.002, 0.01) for loss in ("keras_clipped", "exact")},
 }
+# (training, validation) accuracy of the points that have accuracy rows besides the memorizer's
+ACCURACY = {"mcap-width_1": (0.51, 0.50), "mcap-width_2": (0.95, 0.50), "mcap-width_16": (0.998, 0.50),
+            **{f"interp-width_2-loss_{loss}": (0.992, 0.81) for loss in ("keras_clipped", "exact")},
+            **{f"interp-width_128-loss_{loss}": (0.9999, 0.83) for loss in ("keras_clipped", "exact")}}
 SWEEPS = {
     "cap": {"base": "original", "protocol": "kfold", "grid": {"width": [2, 64]}, "include": ["smaller", "original", "bigger"]},
     "l2s": {"base": "original", "protocol": "kfold", "grid": {"l2": [0.0001, 0.01]}, "include": ["original", "l2"]},
@@ -70,6 +80,8 @@ SWEEPS = {
                                                              "train_size": [500, 4000]}},
     "decay": {"base": "original", "protocol": "kfold", "grid": {"weight_decay": [0.002]}},
     "mem": {"base": "original", "protocol": "kfold", "grid": {"width": [512], "label_noise": [1]}},
+    "mcap": {"base": "original", "protocol": "kfold", "grid": {"width": [1, 2, 16]}, "set": {"label_noise": 1}},
+    "interp": {"base": "original", "protocol": "kfold", "grid": {"width": [2, 128], "loss": ["keras_clipped", "exact"]}},
 }
 
 
@@ -89,7 +101,11 @@ def config(protocols=("kfold", "book")) -> dict:
                   "book_4_4": "book", "book_3_5": "holdout", "folded": "kfold", "random_folds": "random",
                   "capacity_map": "cap", "l2_strength": "l2s", "l1_strength": "l1s", "dropout_rate": "drop",
                   "data_size": "data", "decoupled_decay": "decay-weight_decay_0.002",
-                  "memorizer": "mem-width_512-label_noise_1", "l2_sgd": "l2_sgd", "decoupled_decay_sgd": "decay_sgd"},
+                  "memorizer": "mem-width_512-label_noise_1", "l2_sgd": "l2_sgd", "decoupled_decay_sgd": "decay_sgd",
+                  "memorization_capacity": "mcap", "memorizer_narrow": "mcap-width_2", "memorizer_wide": "mcap-width_16",
+                  **{f"interpolation_{where}{suffix}": f"interp-width_{width}-loss_{loss}"
+                     for where, width in (("point", 2), ("past", 128))
+                     for suffix, loss in (("", "keras_clipped"), ("_exact", "exact"))}},
         "final": {"seeds": 3, "choose_epochs_on": "kfold", "book_3_5": {"experiment": "original", "epochs": 4}},
     }
 
@@ -112,7 +128,10 @@ def synthetic_metrics(settings=None, runs=8, seed=0, protocol="kfold", shift=0.0
             for split, values in (("validation", validation), ("train", training)):
                 for epoch, value in zip(EPOCHS, values):
                     values = {"loss": value, "data_loss": value}
-                    if name.startswith("mem"):
+                    if name in ACCURACY:
+                        mean = ACCURACY[name][split == "validation"]
+                        values["acc"] = min(1.0, mean + rng.uniform(-0.0005, 0.0005) * (1 - mean) * 20)
+                    elif name.startswith("mem"):
                         values["acc"] = (0.99 + rng.uniform(-0.005, 0.005) if split == "train"
                                          else memorized + rng.normal(0, 0.005))
                     for metric, v in values.items():
@@ -527,6 +546,8 @@ def test_every_figure_fits_its_data_and_gives_config_values_as_written():
                 values = _raw(hue_text, spec.sweep, "grid", spec.hue).value
                 assert hue_names(texts) == {f"{spec.hue} {v.value}" for v in values}, (spec.name, texts)
                 checked_legends += 1
+            elif spec.kind == "sweep" and spec.hue == "loss":  # the losses in words, not as the config names them
+                assert set(hue_names(texts)) >= {words for _value, words in catalog.LOSS_LABELS}, (spec.name, texts)
             elif spec.kind == "sweep" and spec.hue:  # the test's sweeps as Python values: ints stay ints
                 axis = "experiment" if spec.hue == "base" else spec.hue  # the experiment axis's column is base
                 values = {v for grid in ([settings["sweeps"][spec.sweep]["grid"]]) for v in grid[axis]}

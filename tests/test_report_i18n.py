@@ -57,7 +57,9 @@ def code_messages() -> set[str]:
     found |= {title for _role, _split, title in catalog.BOOK_4_4}
     found |= {text for _step, title, caption in catalog.RECIPE_FIGURES for text in (title, caption)}
     found |= {text for title, _panels, caption in catalog.IMAGE_FIGURES.values() for text in (title, caption)}
-    found |= {title for panels in (catalog.LOSS_PANELS, catalog.DATA_PANELS, catalog.FIT_PANELS) for _c, title in panels}
+    found |= {title for panels in (catalog.LOSS_PANELS, catalog.DATA_PANELS, catalog.FIT_PANELS, catalog.END_PANELS)
+              for _c, title in panels}
+    found |= {words for _value, words in catalog.LOSS_LABELS}
     found |= {*html.VERDICT_CLASS, *html.SHORT_METHOD.values(), *(title for title, _ in html.RECIPE_STEPS.values())}
     found |= {*catalog.SWEEP_RUNS.values(), *catalog.SWEEP_CAPTIONS.values(), *html.HOW_LABELS, *figures.TUNING_TITLES}
     found |= {*MEASURES.values(), *figures.SCORE_NAMES.values(), modes.LEARNS, modes.STALLS}

@@ -40,6 +40,7 @@ AXES = {
     "epochs": (_setting, "epochs"),
     "batch_size": (_setting, "batch size"),
     "learning_rate": (_setting, "RMSprop's learning rate"),
+    "loss": (_setting, "the cross-entropy it trains on and is scored with: keras_clipped (the book's) or exact"),
 }
 ORDER = list(AXES)
 

@@ -18,9 +18,11 @@ from overfit.grid import parameter_count
 
 # Roles an experiment (or a list of experiments) plays, and roles a protocol plays.
 EXPERIMENT_ROLES = ("reference", "smaller", "bigger", "l2", "dropout", "capacity", "decoupled_decay", "memorizer",
-                    "l2_sgd", "decoupled_decay_sgd")
+                    "l2_sgd", "decoupled_decay_sgd", "memorizer_narrow", "memorizer_wide",
+                    # double descent: at and past the interpolation point, with the book's loss and the exact one
+                    "interpolation_point", "interpolation_past", "interpolation_point_exact", "interpolation_past_exact")
 # Roles a sweep plays (config ``sweeps:``): a curve of experiments, ordered by overfit.report.sweeps.ordered.
-SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size")
+SWEEP_ROLES = ("capacity_map", "l2_strength", "l1_strength", "dropout_rate", "data_size", "memorization_capacity")
 # The validation protocols the search is tuned on (overfit.report.tuning), in the report's order.
 TUNING_ROLES = ("tuning_small", "tuning_large", "tuning_kfold", "tuning_nested")
 PROTOCOL_ROLES = ("book_4_4", "book_3_5", "folded", "random_folds",

@@ -98,7 +98,8 @@ def sweep_points(config: dict, name: str) -> list[Point]:
 
 def _example(axis: str) -> str:
     return {"width": "4, 16, 64", "depth": "1, 2, 3", "l1": "0.0001, 0.001", "l2": "0.0001, 0.001", "dropout": "0.2, 0.5",
-            "weight_decay": "0.002", "train_size": "1000, 4000", "label_noise": "0, 0.5, 1", "experiment": "original"}.get(axis, "…")
+            "weight_decay": "0.002", "train_size": "1000, 4000", "label_noise": "0, 0.5, 1", "experiment": "original",
+            "loss": "keras_clipped, exact"}.get(axis, "…")
 
 
 def points(config: dict) -> dict[str, Point]:

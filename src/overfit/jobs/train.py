@@ -81,6 +81,16 @@ def final_fit(job) -> None:
     _write_table(rows, job.output[0], experiment=name)
 
 
+def duplicate_runs(arms: dict, seeds: int, seed: int, name: str) -> list:
+    """The duplicates study's runs: each arm's seed s from the same initial weights and shuffle as the other's (a final
+    fit's seeds, paired), scored after every epoch on the duplicated test reviews and on them all."""
+    from overfit.engine.train import Run
+    from overfit.seeds import stable_seed
+
+    return [Run(arm, fold, s, init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
+                evaluation_name="duplicated", evaluate_test=True) for arm, fold in arms.items() for s in range(seeds)]
+
+
 def duplicate_leak(job) -> None:
     """Redundancy across the split, measured: the reference model with and without the training reviews that have a
     duplicate in the test set, scored on those test reviews and on all of them (overfit.studies.duplicates)."""
@@ -89,9 +99,8 @@ def duplicate_leak(job) -> None:
     import pandas as pd
 
     from overfit import experiments
-    from overfit.engine.train import Run, train_models
+    from overfit.engine.train import train_models
     from overfit.files import atomic_path
-    from overfit.seeds import stable_seed
     from overfit.studies import duplicates
 
     config = job.params.config
@@ -104,11 +113,7 @@ def duplicate_leak(job) -> None:
              "%d test reviews scored apart", settings["experiment"], settings["epochs"], settings["seeds"],
              len(splits["train"]), len(train_partners), len(test_partners))
     arms = duplicates.folds(len(splits["train"]), pairs)
-    # each arm's seed s from the same initial weights and shuffle as the other's (a final fit's seeds); scored after
-    # every epoch on the duplicated test reviews and on them all
-    name, seed = settings["experiment"], config["seed"]
-    runs = [Run(arm, fold, s, init_seed=stable_seed(seed, "init", name, s), shuffle_seed=stable_seed(seed, "shuffle", name, s),
-                evaluation_name="duplicated", evaluate_test=True) for arm, fold in arms.items() for s in range(settings["seeds"])]
+    runs = duplicate_runs(arms, settings["seeds"], config["seed"], settings["experiment"])
     table = (duplicates.tidy(train_models(spec.model, runs, training, splits), arms, len(splits["test"])) if runs
              else pd.DataFrame(columns=duplicates.COLUMNS))
     with atomic_path(job.output[0]) as partial:

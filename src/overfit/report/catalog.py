@@ -153,7 +153,11 @@ IMAGE_FIGURES = {
 SWEEP_TITLES = {"capacity": "Capacity map", "l2_strength": "L2 strength", "l1_strength": "L1 strength",
                 "dropout_rate": "Dropout rate", "weight_decay": "Decoupled weight decay", "l2_dropout": "L2 with dropout",
                 "data_size": "More data: the reference model", "learning_curves": "More data: each regularizer",
-                "memorization": "Memorization: shuffled training labels"}
+                "memorization": "Memorization: shuffled training labels",
+                "memorization_capacity": "Memorization capacity: how many shuffled labels each width fits",
+                "interpolation": "Double descent: trained long, past the interpolation point"}
+# the words of the loss axis's values, in legends
+LOSS_LABELS = (("keras_clipped", "clipped loss (the book's Keras)"), ("exact", "exact loss"))
 # a sweep's caption: which of its repeats it draws (all, or its first where it has repeats), and what, by panels
 SWEEP_RUNS = {False: "all its repeats", True: "its first repeat"}
 LOSS_PANELS = (("best_loss", "Validation data loss"), ("best_epoch", "Epoch of the lowest validation loss"),
@@ -162,9 +166,15 @@ LOSS_PANELS = (("best_loss", "Validation data loss"), ("best_epoch", "Epoch of t
 DATA_PANELS = (("best_loss", "Lowest validation data loss"), ("best_epoch", "Its epoch"))
 FIT_PANELS = (("last_train_acc", "Training accuracy, last epoch"), ("last_val_acc", "Validation accuracy, last epoch"),
               ("epochs_to_fit", "First epoch of training accuracy ≥ 0.95"))
+# double descent is read at the end of training: each point's last epoch, against its number of parameters
+END_PANELS = (("last_loss", "Validation data loss, last epoch"), ("last_val_acc", "Validation accuracy, last epoch"),
+              ("last_train_acc", "Training accuracy, last epoch"))
 SWEEP_CAPTIONS = {
     FIT_PANELS: "the last epoch's training accuracy (on the labels it was given, shuffled ones included) and validation "
                 "accuracy (true labels), and the first epoch of training accuracy ≥ 0.95 (one past the last: never)",
+    END_PANELS: "the last epoch's validation data loss (bars: 95% corrected interval over folds), validation accuracy "
+                "and training accuracy; the dotted line: as many parameters as training reviews (the interpolation "
+                "point)",
     DATA_PANELS: "lowest validation data loss (the loss without the weight penalty; bars: 95% corrected interval over "
                  "folds) and its epoch; the subsets train for the sweep's epochs, the chapter's experiments (full "
                  "folds) for theirs, so only the lowest loss compares along the curve",
@@ -328,6 +338,10 @@ def sweep_specs(config: dict, language: str = i18n.SOURCE) -> list[FigureSpec]:
         panels = LOSS_PANELS
         if "label_noise" in axes:
             x, hue, panels = "label_noise", next((a for a in axes if a in ("width", "depth")), ""), FIT_PANELS
+        elif "loss" in axes:  # the same widths trained with each loss, to the end (double descent)
+            x, hue, panels = "parameters", "loss", END_PANELS
+        elif {"width", "depth"} & set(axes) and "label_noise" in sweep.get("set", {}):  # memorization capacity
+            x, hue, panels = "parameters", "", FIT_PANELS
         elif {"width", "depth"} & set(axes):
             x, hue = "parameters", "depth" if "depth" in axes else ""
         elif "train_size" in axes:
@@ -348,7 +362,9 @@ def sweep_specs(config: dict, language: str = i18n.SOURCE) -> list[FigureSpec]:
             f"sweep_{name}", SWEEPS, _(SWEEP_TITLES[name]) if name in SWEEP_TITLES else name.replace("_", " ").capitalize(),
             "sweep", protocol, tuple(sweep.get("include", [])), "validation", "data_loss", sweep=name, x=x, hue=hue,
             beside=beside,
-            panels=panels, labels=tuple((written(v), f"{hue} {written(v)}") for v in hue_values), language=language,
+            panels=panels, language=language,
+            labels=(tuple((value, _(words)) for value, words in LOSS_LABELS) if hue == "loss"
+                    else tuple((written(v), f"{hue} {written(v)}") for v in hue_values)),
             caption=_("Sweep {name} under {protocol} ({runs}), against {x}: {what}; open markers: the chapter's own "
                       "experiments on the curve.").format(name=name, protocol=protocol, runs=_(runs),
                                                           x=_(x.replace("_", " ")), what=_(what))))

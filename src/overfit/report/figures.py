@@ -224,6 +224,9 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame, _):
                 if "gap_at_last_epoch" in dict(spec.panels):  # (a learning curve's last epochs do not compare)
                     ax.plot(group[spec.x], group.last_loss, "--", color=colour, alpha=0.7,
                             label=_("{label}: last epoch").format(label=label))
+            elif column == "last_loss":  # the end of training, with its interval (double descent)
+                ax.errorbar(group[spec.x], group.last_loss, yerr=[group.last_loss - group.last_low,
+                            group.last_high - group.last_loss], fmt="o-", color=colour, capsize=2, label=label)
             else:
                 ax.plot(group[spec.x], group[column], "o-", color=colour, label=label)
             own = group[group.included]
@@ -236,6 +239,9 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame, _):
             ax.set_xscale("log")
         elif spec.x not in ("dropout", "label_noise") and (values > 0).any():
             ax.set_xscale("symlog", linthresh=float(values[values > 0].min()))
+        if spec.x == "parameters" and table.train_reviews.notna().any():
+            # the interpolation point: as many parameters as training reviews (a model this large can fit them all)
+            ax.axvline(float(table.train_reviews.mean()), color="grey", linestyle=":", linewidth=1)
     axes[0].legend(fontsize=7)
     fig.suptitle(_("{title} ({protocol}, {runs} runs a point)").format(
         title=spec.title, protocol=spec.protocol, runs=int(table.runs.min()) if len(table) else 0), fontsize=11)

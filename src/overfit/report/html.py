@@ -301,7 +301,8 @@ def _sweep_rows(sweeps: pd.DataFrame) -> list:
     """results/sweeps.csv as the report shows it: one row per point of each sweep."""
     return [SimpleNamespace(sweep=r.sweep, experiment=r.experiment, included=bool(r.included), cells=[
         f"{int(r.parameters):,}", _number(r.train_reviews, 0) if pd.notna(r.train_reviews) else "", int(r.runs),
-        f"{_number(r.best_loss)} {_interval(r.best_low, r.best_high)}", _number(r.best_epoch, 1), _number(r.last_loss),
+        f"{_number(r.best_loss)} {_interval(r.best_low, r.best_high)}", _number(r.best_epoch, 1),
+        f"{_number(r.last_loss)} {_interval(r.last_low, r.last_high)}",
         _number(r.rise_after_best), _number(r.gap_at_last_epoch), _number(r.penalty_at_last_epoch),
         _number(r.last_train_acc, 3), _number(r.last_val_acc, 3), _number(r.epochs_to_fit, 1), int(r.diverged)])
         for r in sweeps.itertuples()]

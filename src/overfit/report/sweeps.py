@@ -8,7 +8,8 @@ point is measured on the same folds and initial weights):
 - the lowest validation data loss (the loss without the weight penalty, so
   that points of different penalties compare) with the corrected interval
   over folds (overfit.stats), and the epoch it happens;
-- the rise after it to the last epoch, and the last epoch's value;
+- the rise after it to the last epoch, and the last epoch's value with its
+  corrected interval (double descent is read at the end of training);
 - the train/validation gap of the data loss at the last epoch;
 - the penalty in Keras' reported validation loss at the last epoch (loss −
   data loss): what an L1/L2 term adds to the number Keras prints;
@@ -32,8 +33,8 @@ from overfit.report.tables import RUN, curves
 # an axis's column; the experiment axis (a point's base experiment) is ``base``
 AXIS_COLUMNS = {axis: "base" if axis == "experiment" else axis for axis in sweeps.AXES}
 COLUMNS = ["sweep", "experiment", "included", *AXIS_COLUMNS.values(), "parameters", "train_reviews", "runs", "best_loss", "best_low",
-           "best_high", "best_epoch", "last_loss", "rise_after_best", "gap_at_last_epoch", "penalty_at_last_epoch",
-           "last_train_acc", "last_val_acc", "epochs_to_fit", "diverged"]
+           "best_high", "best_epoch", "last_loss", "last_low", "last_high", "rise_after_best", "gap_at_last_epoch",
+           "penalty_at_last_epoch", "last_train_acc", "last_val_acc", "epochs_to_fit", "diverged"]
 FIT = 0.95  # "fits its training labels": training accuracy from this on
 
 
@@ -97,6 +98,8 @@ def sweep_table(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
             kept = rows_of[[tuple(k) in common for k in rows_of[RUN].itertuples(index=False)]]
             best = val.min(axis=1)
             interval = stats.t_interval(best, validation_train_ratio=ratio)
+            last = (stats.t_interval(val.iloc[:, -1], validation_train_ratio=ratio, bounds=(0.0, np.inf), transform=False)
+                    if len(val) else None)  # a loss: cut at 0
             row = {"sweep": name, "experiment": experiment, "included": experiment in included,
                    **{column: values.get(a, np.nan) for a, column in AXIS_COLUMNS.items()},
                    "parameters": parameter_count(entries[experiment]["hidden"], input_dim),
@@ -104,6 +107,7 @@ def sweep_table(metrics: pd.DataFrame, config: dict) -> pd.DataFrame:
                    "runs": len(val), "best_loss": interval.value, "best_low": interval.low, "best_high": interval.high,
                    "best_epoch": float(val.idxmin(axis=1).mean()) if len(val) else np.nan,
                    "last_loss": float(val.iloc[:, -1].mean()) if len(val) else np.nan,
+                   "last_low": last.low if last else np.nan, "last_high": last.high if last else np.nan,
                    "rise_after_best": float((val.iloc[:, -1] - best).mean()) if len(val) else np.nan,
                    "gap_at_last_epoch": float((val.iloc[:, -1] - train.iloc[:, -1]).mean()) if len(val) else np.nan,
                    "penalty_at_last_epoch": float((keras_val.iloc[:, -1] - val.iloc[:, -1]).mean()) if len(val) else np.nan,
