@@ -241,7 +241,8 @@ def _draw_sweep(spec: FigureSpec, table: pd.DataFrame, _):
             ax.set_xscale("symlog", linthresh=float(values[values > 0].min()))
         if spec.x == "parameters" and table.train_reviews.notna().any():
             # the interpolation point: as many parameters as training reviews (a model this large can fit them all)
-            ax.axvline(float(table.train_reviews.mean()), color="grey", linestyle=":", linewidth=1)
+            ax.axvline(float(table.train_reviews.mean()), color="grey", linestyle=":", linewidth=1,
+                       label=_("as many parameters as training reviews") if ax is axes[0] else None)
     axes[0].legend(fontsize=7)
     fig.suptitle(_("{title} ({protocol}, {runs} runs a point)").format(
         title=spec.title, protocol=spec.protocol, runs=int(table.runs.min()) if len(table) else 0), fontsize=11)
