@@ -371,6 +371,16 @@ class Synthetic:
         # the recipe's step 5: (task, rung) -> per-fold rises of its validation loss (unset rungs: RECIPE_RISE)
         self.recipe: dict[tuple[str, str], np.ndarray] = {}
         self.duplicates: list[dict] = []  # rows of results/duplicate_leak.csv
+        # an imbalanced task's run scores (results/recipe_threshold.csv): (task, model, loss, fold, seed) -> columns
+        self.threshold: dict[tuple, dict] = {}
+
+    def threshold_run(self, task: str, model: str, loss: str, fold: int, seed: int) -> dict:
+        """A run's scores, every one 0.5 until a row sets it."""
+        from overfit.recipe.threshold import SCORES
+
+        return self.threshold.setdefault((task, model, loss, fold, seed), {
+            "task": task, "model": model, "loss": loss, "fold": fold, "seed": seed, **dict.fromkeys(SCORES, 0.5),
+            "rows": 1000, "positives": 100})
 
     def runs(self, experiment: str, protocol: str, groups: int | None = None) -> list[Run]:
         """An experiment's runs under a protocol: folds × repeats where it has folds, else seeds or repeats (as the
@@ -397,7 +407,7 @@ class Synthetic:
                                            for s in range(SEEDS)]
         return self.image_runs[study, arm]
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    def tables(self) -> tuple:
         metrics = {c: [] for c in ("experiment", "protocol", "repeat", "fold", "seed", "epoch", "split", "metric",
                                    "value", "diverged", "train_size", "validation_size")}
         for (name, protocol), runs in self.metric_runs.items():
@@ -426,7 +436,8 @@ class Synthetic:
                                                     "test_data_loss", "test_acc", "diverged"])
         return (pd.DataFrame(metrics), scores, pd.DataFrame(images) if images["study"] else None,
                 pd.DataFrame(self.clock) if self.clock else None, self.pretraining_table(), self.recipe_curves(),
-                pd.DataFrame(self.duplicates) if self.duplicates else None)
+                pd.DataFrame(self.duplicates) if self.duplicates else None,
+                pd.DataFrame(list(self.threshold.values())) if self.threshold else None)
 
     def recipe_curves(self) -> dict[str, pd.DataFrame]:
         """Step 5's curves per task: each rung's validation loss lowest at epoch 3 (0.3) on every fold, high in
@@ -477,7 +488,8 @@ def build(row: dict, outcome: str, data: Synthetic, claimed: dict[str, dict]) ->
     ``claimed``: the row's thresholds by result protocol (its own ``claimed``, unless computed from the runs).
     """
     for key, design in (("images", _image_row), ("clock", _clock_row), ("fit", _fit_row), ("study", _study_row),
-                        ("pretraining", _pretraining_row), ("recipe", _recipe_row), ("duplicates", _duplicates_row)):
+                        ("pretraining", _pretraining_row), ("recipe", _recipe_row), ("duplicates", _duplicates_row),
+                        ("threshold", _threshold_row)):
         if key in row:
             return design(row, outcome, data, claimed)
     return _curve_row(row, outcome, data, claimed)
@@ -666,6 +678,28 @@ def _recipe_row(row, outcome, data, claimed):
     return {f"recipe_{spec['task']}": float(values.mean())}
 
 
+THRESHOLD_RUNS = [(fold, seed) for fold in range(CONFIG["recipe"]["folds"])
+                  for seed in range(CONFIG["recipe"]["threshold"]["seeds"])]
+THRESHOLD_BOUNDS = Bounds(0.0, 1.0, 0.05, 0.6)  # an F1 or an average precision
+
+
+def _threshold_row(row, outcome, data, claimed):
+    """Per run (fold × seed), side a's score at a base value and side b's above it by the target; logistic regression
+    (deterministic: one seed, paired by fold with every seed of the other side) is only ever side a."""
+    spec, statistic = row["threshold"], row["statistic"]
+    key = f"recipe_{spec['task']}"
+    base, values = _paired(claimed[key], outcome, len(THRESHOLD_RUNS), THRESHOLD_BOUNDS)
+    (a, b) = spec["compare"]
+    assert b[0] != "logistic regression", "a maker for logistic regression as side b: its seeds pair by fold"
+    for (fold, seed), difference in zip(THRESHOLD_RUNS, values):
+        for (model, loss, at), value in ((a, base), (b, base + difference)):
+            if model == "logistic regression" and seed:
+                continue
+            column = statistic if statistic == "average_precision" else f"{statistic}_{at}"
+            data.threshold_run(spec["task"], model, loss, fold, seed)[column] = value
+    return {key: float(values.mean())}
+
+
 # --- section 4.2: estimates of protocols on the reference model (overfit.report.audit, overfit.report.tuning) ----
 
 TRUTH = {"loss": 0.30, "acc": 0.88}  # the book protocol's test curve at epoch 3, where every estimate chooses
@@ -793,6 +827,8 @@ def _keys(row: dict) -> list[str]:
         return ["pretraining"]
     if "recipe" in row:
         return [f"recipe_{row['recipe']['task']}"]
+    if "threshold" in row:
+        return [f"recipe_{row['threshold']['task']}"]
     if "fit" in row:
         return [row["fit"]]
     if "duplicates" in row:
@@ -825,8 +861,9 @@ def thresholds(row: dict, outcome: str) -> dict[str, dict]:
 # --- the tests ---------------------------------------------------------------------------------------------------
 
 def compute(data: Synthetic) -> pd.DataFrame:
-    metrics, scores, images, clock, pretraining, recipe, duplicates = data.tables()
-    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining, recipe, duplicates)
+    metrics, scores, images, clock, pretraining, recipe, duplicates, threshold = data.tables()
+    return claims.compute_claims(metrics, scores, CONFIG, CHAPTER, images, clock, pretraining, recipe, duplicates,
+                                 threshold)
 
 
 def run_case(case: Case) -> tuple[pd.DataFrame, dict[str, float], dict[str, dict]]:

@@ -1,5 +1,6 @@
 """The engine against the book's Keras: sparse == dense, Keras' loss, metrics and RMSprop."""
 
+import dataclasses
 import functools
 
 import jax
@@ -357,3 +358,55 @@ def test_under_sgd_an_l2_penalty_is_weight_decay_and_under_rmsprop_it_is_not():
     np.testing.assert_allclose(l2, decay, rtol=1e-5)
     l2, decay = curves("rmsprop")
     assert np.abs(l2 - decay).max() > 1e-3
+
+
+def test_predictions_are_the_models_own_on_its_validation_rows():
+    """``predictions``: the last epoch's probabilities, one per validation row in the fold's order, whose loss and
+    accuracy are the ones the engine scored; a stack's models each get their own column."""
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    specs = (ModelSpec.build([8, 8], input_dim=VOCABULARY), ModelSpec.build([4], l2=0.01, input_dim=VOCABULARY))
+    training = TrainingSpec(epochs=3, batch_size=8, learning_rate=0.01, eval_batch_size=8)  # 20 rows: chunks padded
+    runs, predictions = small_runs(), []
+    stacked = train_stack(specs, runs, training, splits, predictions=predictions)
+    assert [p.shape for p in predictions] == [(20, 2), (20, 2)]
+    labels = splits["test"].label[runs[0].fold.validation_rows].astype(float)
+    for m, rows in enumerate(stacked):
+        scored = table(rows)
+        for run, p in zip(runs, predictions):
+            mine = scored[(scored.fold == run.fold.fold) & (scored.epoch == 3) & (scored.split == "validation")]
+            value = dict(zip(mine.metric, mine.value))
+            q = np.clip(p[:, m], 1e-7, 1 - 1e-7)
+            assert np.mean((p[:, m] > 0.5) == labels) == pytest.approx(value["acc"])
+            assert -np.mean(labels * np.log(q) + (1 - labels) * np.log(1 - q)) == pytest.approx(value["data_loss"], rel=1e-5)
+    assert not np.allclose(predictions[0][:, 0], predictions[0][:, 1])
+
+
+def test_a_class_weighted_loss_weighs_each_rows_loss_by_its_class_as_keras():
+    """Keras' ``class_weight``: the batch's loss is the mean over its rows of weight × loss (weights of one change
+    nothing); raising the positives' weight raises the share of rows predicted positive."""
+    splits = {"train": random_reviews(40, 1), "test": random_reviews(20, 2)}
+    spec = ModelSpec.build([8], input_dim=VOCABULARY)
+    training = TrainingSpec(epochs=1, batch_size=40, learning_rate=0.01)
+    runs = small_runs()[:1]
+    plain = table(train_models(spec, runs, training, splits))
+    ones = table(train_models(spec, runs, dataclasses.replace(training, class_weight=(1.0, 1.0)), splits))
+    assert plain.equals(ones)
+    # one batch of every training row at the initial weights: the epoch's loss is the weighted mean
+    weighted = table(train_models(spec, runs, dataclasses.replace(training, class_weight=(0.5, 3.0)), splits))
+    trainer = Trainer(spec, training)
+    params, _ = trainer.init(runs[0].init_seed)
+    rows = runs[0].fold.train_rows
+    logits = np.asarray(trainer.logits(params, sparse_batch(arrays_of(splits["train"]), jnp.asarray(
+        np.asarray(rows, np.int32)), 512, assemble=True)[0], None, "segment"))[:, 0]
+    labels = splits["train"].label[rows].astype(float)
+    per_row = np.asarray(losses.binary_crossentropy(jnp.asarray(logits), jnp.asarray(labels)))
+    expected = np.mean(per_row * np.where(labels > 0, 3.0, 0.5))
+    got = weighted[(weighted.split == "train") & (weighted.metric == "data_loss")].value.iloc[0]
+    assert got == pytest.approx(expected, rel=1e-5)
+    longer = dataclasses.replace(training, epochs=15, batch_size=8)
+    share = {}
+    for weights in (None, (0.2, 5.0)):
+        predictions = []
+        train_stack((spec,), runs, dataclasses.replace(longer, class_weight=weights), splits, predictions=predictions)
+        share[weights] = float(np.mean(predictions[0] > 0.5))
+    assert share[(0.2, 5.0)] > share[None]

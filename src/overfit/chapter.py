@@ -72,6 +72,10 @@ def check_roles(config: dict) -> None:
                               f"(have: {', '.join(have)}); rename the role's entry along with the {kind}")
 
 
+# what a claim on an imbalanced task's out-of-fold predictions reads (overfit.recipe.threshold)
+THRESHOLD_STATISTICS = ("f1", "precision", "recall", "average_precision")
+
+
 def check_chapter(chapter: dict, statistics: set[str] | None = None, study_statistics: set[str] | None = None) -> None:
     """Refuse claim rows that name roles or statistics that do not exist."""
     seen = set()
@@ -98,6 +102,10 @@ def check_chapter(chapter: dict, statistics: set[str] | None = None, study_stati
             if row["statistic"] != "rise":
                 raise ConfigError(f"{where}: the recipe's statistic is rise (of a rung's validation loss), not "
                                   f"{row['statistic']!r}")
+        elif "threshold" in row:
+            if row["statistic"] not in THRESHOLD_STATISTICS:
+                raise ConfigError(f"{where}: an imbalanced task's statistic is one of {', '.join(THRESHOLD_STATISTICS)}, "
+                                  f"not {row['statistic']!r}")
         elif "duplicates" in row:
             if row["statistic"] != "lift":
                 raise ConfigError(f"{where}: the duplicates' statistic is lift (trained with them − without), not "

@@ -159,10 +159,11 @@ def get_weights(model) -> list[tuple[np.ndarray, np.ndarray]]:
     return [tuple(np.asarray(w) for w in layer.get_weights()) for layer in model.layers if layer.weights]
 
 
-def train(model, x, y, orders, batch_size, validation, masks=None, eval_batch_size=2048):
+def train(model, x, y, orders, batch_size, validation, masks=None, eval_batch_size=2048, class_weight=None):
     """Per epoch: fit on ``x[order]`` in order (one epoch), then evaluate on ``validation`` (x, y).
 
     ``masks``: per epoch, a list of keep-mask arrays (rows in the epoch's order), one per dropout layer.
+    ``class_weight``: passed to ``fit`` ({0: w0, 1: w1}).
     Returns {"train": (epochs, 2), "validation": (epochs, 2)}: loss and the metric, as Keras reports them."""
     train_values, val_values = [], []
     xv, yv = validation
@@ -170,7 +171,7 @@ def train(model, x, y, orders, batch_size, validation, masks=None, eval_batch_si
     for epoch, order in enumerate(orders):
         inputs = [x[order]] + (list(masks[epoch]) if n_masks else [])
         history = model.fit(inputs if n_masks else inputs[0], y[order], batch_size=batch_size, epochs=1,
-                            shuffle=False, verbose=0)
+                            shuffle=False, verbose=0, class_weight=class_weight)
         train_values.append(_loss_and_metric({k: v[-1] for k, v in history.history.items()}))
         ones = [np.ones((len(xv), int(t.shape[-1])), np.float32) for t in model.inputs[1:]]
         val_values.append(_loss_and_metric(model.evaluate([xv, *ones] if n_masks else xv, yv,

@@ -65,7 +65,7 @@ def engine_run(imdb, hidden, l1, l2, dropout, edition, epochs, clipped=None, **t
     return spec, training, oracle_engine.imdb(spec, training, train, validation, INIT_SEED, SHUFFLE_SEED)
 
 
-def keras_run(edition, spec, training, engine, imdb, imdb_dense):
+def keras_run(edition, spec, training, engine, imdb, imdb_dense, class_weight=None):
     (train, validation), (x, x_val) = imdb, imdb_dense
     model, _ = oracle_keras.build(edition, spec.input_dim, spec.hidden, 1, "sigmoid", "binary_crossentropy",
                                   "accuracy", training.learning_rate, l1=spec.l1, l2=spec.l2, dropout=spec.dropout,
@@ -73,7 +73,7 @@ def keras_run(edition, spec, training, engine, imdb, imdb_dense):
     oracle_keras.set_weights(model, engine.initial)
     keras = oracle_keras.train(model, x, train.label.astype(np.float32), engine.orders, training.batch_size,
                                (x_val, validation.label.astype(np.float32)), masks=engine.masks,
-                               eval_batch_size=training.eval_batch_size)
+                               eval_batch_size=training.eval_batch_size, class_weight=class_weight)
     return keras, oracle_keras.get_weights(model)
 
 
@@ -98,6 +98,21 @@ def test_imdb_equals_keras(name, imdb, imdb_dense, request):
           f"the others: {flipped} differ by more than 1e-6, at most by {near_zero:.2e}")
     assert away <= WEIGHTS_TOLERANCE.get(name, TOLERANCE), comparison.report()
     assert near_zero <= 2 * band  # a sign picked by rounding: w against -w, both inside the band
+
+
+def test_a_class_weighted_loss_equals_keras_class_weight(imdb, imdb_dense, keras3):
+    """The recipe's class-weighted loss (overfit.recipe.threshold) as Keras 3's ``fit(class_weight=...)``: every
+    epoch's training loss (weighted) and accuracy (unweighted in Keras 3 too, measured), validation loss and
+    accuracy (unweighted, as Keras evaluates), and the final weights."""
+    weights = (0.6, 3.0)
+    spec, training, engine = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, 3, 8, class_weight=weights)
+    keras, final = keras_run(3, spec, training, engine, imdb, imdb_dense, class_weight=dict(enumerate(weights)))
+    comparison = oracle_engine.compare("IMDB 16-16-1 class-weighted e3", engine, keras, final)
+    loss, accuracy = comparison.worst()
+    assert loss <= TOLERANCE and accuracy <= TOLERANCE and comparison.weights <= TOLERANCE, comparison.report()
+    # and the weights matter: the plain loss gives other numbers
+    _, _, plain = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, 3, 8)
+    assert oracle_engine.relative(plain.train[:, 0], keras["train"][:, 0]).max() > 100 * TOLERANCE
 
 
 def test_imdb_l1_chaos_witness(imdb):

@@ -9,7 +9,7 @@ from overfit.sweeps import entries
 from overfit.imports import job_code
 from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
-from overfit.recipe.tasks import STEPS as RECIPE_STEPS
+from overfit.recipe.tasks import STEPS as RECIPE_STEPS, threshold_tasks
 from overfit.data.catalog import IMAGE_INPUTS, study_inputs
 from overfit.report import i18n
 
@@ -68,6 +68,7 @@ JOB_BENCHMARKS = [
     *(f"results/benchmarks/recipe/{task}/{step}.tsv" for task in config.get("recipe", {}).get("tasks", {})
       for step in RECIPE_STEPS),
     *(["results/benchmarks/recipe/last_layer.tsv"] if "recipe" in config else []),
+    *(f"results/benchmarks/recipe/{task}/threshold.tsv" for task in threshold_tasks(config)),
     *(f"results/benchmarks/images/{study}.tsv" for study in config.get("images", {}).get("studies", {})),
     *(["results/benchmarks/data/prepare_clock.tsv", "results/benchmarks/clock.tsv"] if "clock" in config else []),
     *expand("results/benchmarks/report/figure/{figure}.tsv", figure=FIGURES),
@@ -91,6 +92,7 @@ def all_targets():
             *(["results/images.csv"] if "images" in config else []), *(["results/clock.csv"] if "clock" in config else []),
             *(["results/pretraining.csv", "results/figures/pretraining.png"] if "pretraining" in config else []),
             *(["results/duplicate_leak.csv"] if "duplicate_leak" in config else []),
+            *(["results/recipe_threshold.parquet", "results/recipe_threshold.csv"] if THRESHOLD_TASKS else []),
             "results/report.html",
             "results/explorer.html"]
 
@@ -173,6 +175,8 @@ RECIPE_TASKS = list(config.get("recipe", {}).get("tasks", {}))
 RECIPE = "results/recipe/{task}/"
 # what each step's table is called, in order (overfit.recipe.tasks.STEPS)
 RECIPE_TABLES = {step: f"{RECIPE}{i + 1}_{step}.csv" for i, step in enumerate(RECIPE_STEPS)}
+# the imbalanced tasks whose threshold is tuned (overfit.recipe.threshold)
+THRESHOLD_TASKS = threshold_tasks(config)
 
 
 def recipe_config():
@@ -207,10 +211,12 @@ def clock_config(faces_only=False):
 
 def claims_studies(wildcards):
     """The tables of the image studies, the clock, the pretraining study and the duplicates' lift, and the recipe's
-    step 5 curves, where the config has them: their claims read them."""
+    step 5 curves and imbalanced tasks' run scores, where the config has them: their claims read them."""
     tables = {name: f"results/{name}.csv" for name in ("images", "clock", "pretraining", "duplicate_leak") if name in config}
     if "recipe" in config:
         tables["recipe"] = [f"results/recipe/{task}/5_scale_up.parquet" for task in config["recipe"]["tasks"]]
+    if THRESHOLD_TASKS:
+        tables["threshold"] = "results/recipe_threshold.csv"
     return tables
 
 

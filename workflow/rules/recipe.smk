@@ -183,6 +183,51 @@ rule recipe_final:
         "../scripts/recipe_final.py"
 
 
+# an imbalanced task's threshold, tuned on validation data: step 6's model and logistic regression, plain and
+# class-weighted, predicted out of fold on step 2's folds
+rule recipe_threshold:
+    input:
+        train="results/data/imdb/train.npz",
+        folds=f"{RECIPE}folds/folds.npz",
+        tune=RECIPE_TABLES["tune"],
+        code=code("overfit.jobs.recipe:threshold"),
+    output:
+        f"{RECIPE}threshold.parquet",
+    params:
+        config=recipe_config(),
+    log:
+        "logs/recipe/{task}/threshold.log",
+    benchmark:
+        "results/benchmarks/recipe/{task}/threshold.tsv"
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    group: GROUP_RECIPE
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/recipe_threshold.py"
+
+
+# every imbalanced task's out-of-fold predictions in one table (the figure's) and each run's scores (the claims')
+rule recipe_threshold_collect:
+    input:
+        tables=expand(f"{RECIPE}threshold.parquet", task=THRESHOLD_TASKS),
+        code=code("overfit.jobs.recipe:collect_threshold"),
+    output:
+        predictions=report("results/recipe_threshold.parquet", caption="../report/recipe_threshold.rst",
+                           category="6. The universal workflow"),
+        scores="results/recipe_threshold.csv",
+        curves="results/recipe_threshold_curves.csv",
+    log:
+        "logs/recipe/collect_threshold.log",
+    localrule: True
+    conda:
+        "../envs/overfit.yaml"
+    script:
+        "../scripts/recipe_threshold_collect.py"
+
+
 # every task's decisions in one table, what the report and the figures read
 rule recipe:
     input:

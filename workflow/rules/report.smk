@@ -219,6 +219,7 @@ rule report:
         duplicate_leak=["results/duplicate_leak.csv"] if "duplicate_leak" in config else [],
         recipe=["results/recipe.csv"] if "recipe" in config else [],
         last_layer=["results/last_layer.csv"] if "recipe" in config else [],
+        threshold=["results/recipe_threshold.csv"] if THRESHOLD_TASKS else [],
         images=["results/images.csv"] if "images" in config else [],
         clock=["results/clock.csv"] if "clock" in config else [],
         pretraining=["results/pretraining.csv"] if "pretraining" in config else [],

@@ -55,6 +55,9 @@ class TrainingSpec:
     eval_batch_size: int = 2048
     input_mode: str = "sparse"  # "dense" = the book's multi-hot matmul: the reference of tests and benchmarks
     sparse_kernel: str = "auto"  # one of sparse.KERNELS, or "auto": the faster here, measured (engine.choice)
+    # Keras' ``fit(class_weight={0: w0, 1: w1})``: each training row's loss weighted by its class, the batch's loss
+    # still its mean over the rows (Keras' "sum over batch size"); validation is unweighted, as Keras'. None: the book's
+    class_weight: tuple[float, float] | None = None
 
     def kernel(self) -> str | None:
         """The first layer's kernel in training as far as it is known without a model (None: dense input).
@@ -124,6 +127,7 @@ class Trainer:
         # 10,000-wide first layer in place instead of copying it every epoch.
         self.train_epoch = jax.jit(self._train_epoch, static_argnums=(6,), donate_argnums=(0, 1))
         self.evaluate = jax.jit(self._evaluate, static_argnums=(3,))
+        self.predict = jax.jit(self._predict, static_argnums=(3,))
 
     def init(self, seed: int):
         """Each model initialised as it would be alone (Keras' Glorot uniform from ``seed``)."""
@@ -147,7 +151,11 @@ class Trainer:
         logits = self.logits(params, batch, key, self.kernel)
         n = jnp.maximum(weights.sum(), 1.0)
         per_example = binary_crossentropy(logits, labels[:, None], self.training.clipped_loss)
-        data = jnp.sum(per_example * weights[:, None], axis=0) / n
+        loss_weights = weights
+        if self.training.class_weight is not None:  # padding rows keep their 0
+            negative, positive = self.training.class_weight
+            loss_weights = weights * jnp.where(labels > 0.5, positive, negative)
+        data = jnp.sum(per_example * loss_weights[:, None], axis=0) / n
         hits = jnp.sum(correct(logits, labels[:, None]) * weights[:, None], axis=0)
         losses = data + self.penalties(params)
         # the models share no parameter: the gradient of the sum is each model's own gradient
@@ -197,6 +205,15 @@ class Trainer:
                                 metrics.scores(totals[:, 3:], totals[:, 2])], axis=1)
 
 
+    def _predict(self, params, arrays, chunks, slots):
+        """(chunks × chunk rows, models): each row's sigmoid output; padding rows come out too (the caller drops them)."""
+        def chunk_probabilities(rows):
+            batch, _, _ = self.make_batch(arrays, rows, slots)
+            return jax.nn.sigmoid(self.logits(params, batch, None, self.eval_kernel))
+
+        return jax.lax.map(chunk_probabilities, chunks).reshape(-1, len(self.specs))
+
+
 def _first_kernels(relayout, tree):
     """``tree`` (parameters, or optimizer state shaped like them) with ``relayout`` applied to its first-layer kernels."""
     def leaf(path, value):
@@ -222,13 +239,16 @@ def train_models(spec: ModelSpec, runs: list[Run], training: TrainingSpec, split
 
 def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: TrainingSpec,
                 splits: dict[str, SparseReviews], trainer: Trainer | None = None,
-                names: tuple[str, ...] | None = None, train_only: list[int] | None = None) -> list[list[dict]]:
+                names: tuple[str, ...] | None = None, train_only: list[int] | None = None,
+                predictions: list | None = None) -> list[list[dict]]:
     """Train every run of every model in ``specs`` (a stack: each run trains all of them on its batches).
 
     Returns one list of rows per model, each as ``train_models`` returns them.
     ``train_only``: train only these of ``runs`` (a part of a protocol, for a
     cluster); batches are padded for all of them, so a part computes exactly
-    what the whole does.
+    what the whole does. ``predictions``: a list that gets, per run trained,
+    its models' predicted probabilities of "positive" on its validation rows
+    after the last epoch, (validation rows in the fold's order, models).
     """
     trainer = trainer or Trainer(specs, training)
     names = names or tuple(f"model {i + 1}" for i in range(len(specs)))
@@ -282,6 +302,9 @@ def train_stack(specs: tuple[ModelSpec, ...], runs: list[Run], training: Trainin
             if not any(alive):
                 progress.skip(training.epochs - epoch)
                 break
+        if predictions is not None:  # a diverged model's are NaN, as its loss
+            p = np.asarray(trainer.predict(params, eval_arrays, jnp.asarray(chunks), eval_slots))
+            predictions.append(p[:len(run.fold.validation_rows)])
     return rows
 
 

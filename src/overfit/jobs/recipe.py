@@ -198,6 +198,50 @@ def final(job) -> None:
     _write(table, job.output.table, "7. the final model, evaluated once on the test set")
 
 
+def threshold(job) -> None:
+    """Imbalanced classes as they are worked on: step 6's model (at its epoch) and logistic regression, each with the
+    plain and a class-weighted loss, predicted out of fold on step 2's folds; the thresholds, scores and curves are
+    read from these predictions (overfit.recipe.threshold)."""
+    import numpy as np
+    import pandas as pd
+
+    from overfit.protocols import load_folds
+    from overfit.recipe import baselines as baseline_models
+    from overfit.recipe import candidates
+    from overfit.recipe.tasks import chosen
+    from overfit.recipe.threshold import balanced_weights
+    from overfit.recipe.training import predict
+
+    config, task = job.params.config, job.wildcards.task
+    seeds = config["recipe"]["threshold"]["seeds"]
+    split, rows = _task(job)
+    folds = load_folds(job.input.folds, {"train": len(split)}, rule="recipe_protocol")
+    tuned = chosen(_read(job.input.tune))
+    entry, epochs = candidates.decode(tuned.entry), int(tuned.epoch)
+    weights = balanced_weights(split.label[rows])
+    log.info("step 6's model %s (%s), %d epochs, on %d folds × %d seeds, plain and with class weights %.3g "
+             "(negative), %.3g (positive); logistic regression both ways", tuned.candidate, candidates.describe(entry),
+             epochs, len(folds), seeds, *weights)
+    tables = []
+    for loss, class_weight in (("plain", None), ("class-weighted", weights)):
+        for fold, seed, p in predict(config, task, entry, folds, {"train": split}, epochs, seeds, class_weight):
+            tables.append(pd.DataFrame({"model": "net", "loss": loss, "fold": fold.fold, "seed": seed,
+                                        "row": fold.validation_rows, "p": p}))
+        x, y = baseline_models.multi_hot(split, config["data"]["imdb"]["num_words"]), split.label.astype(np.int64)
+        for fold in folds:  # deterministic: one seed
+            p = baseline_models.probabilities("logistic regression", x[fold.train_rows], y[fold.train_rows],
+                                              x[fold.validation_rows], 0, class_weight)
+            tables.append(pd.DataFrame({"model": "logistic regression", "loss": loss, "fold": fold.fold, "seed": 0,
+                                        "row": fold.validation_rows, "p": p}))
+    table = pd.concat(tables, ignore_index=True)
+    table.insert(0, "task", task)
+    table["label"] = split.label[table.row.to_numpy()].astype(np.int8)
+    if not np.isfinite(table.p).all():
+        log.warning("%d predictions are not finite (a diverged run): they are dropped", int((~np.isfinite(table.p)).sum()))
+        table = table[np.isfinite(table.p)]
+    _curves(table, job.output[0])
+
+
 def collect(job) -> None:
     """Every task's step tables in one (rows in step order), for the report and its figures."""
     import pandas as pd
@@ -205,6 +249,24 @@ def collect(job) -> None:
     table = pd.concat([_read(path) for path in job.input.tables], ignore_index=True)
     _csv(table, job.output[0])
     log.info("%d rows from %d step tables", len(table), len(job.input.tables))
+
+
+def collect_threshold(job) -> None:
+    """Every imbalanced task's out-of-fold predictions in one table; each run's scores at 0.5 and at its threshold
+    cross-fitted on the other folds (overfit.recipe.threshold.run_scores), what the claims and the report read; the
+    precision-recall curves and points the figure draws."""
+    import pandas as pd
+
+    from overfit.recipe.threshold import figure_table, run_scores
+
+    table = pd.concat([pd.read_parquet(path) for path in job.input.tables], ignore_index=True)
+    scores = run_scores(table)
+    _curves(table, job.output.predictions)
+    _csv(scores, job.output.scores)
+    _csv(figure_table(table, scores), job.output.curves)
+    log.info("%d predictions of %d tasks; means over folds and seeds:\n%s", len(table), table.task.nunique(),
+             scores.groupby(["task", "model", "loss"], sort=False)[["f1_default", "f1_tuned", "average_precision",
+                                                                     "threshold"]].mean().to_string(float_format="%.4f"))
 
 
 def last_layer(job) -> None:

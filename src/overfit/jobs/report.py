@@ -38,8 +38,10 @@ def claims(job) -> None:
                if getattr(job.input, name, None)}
     # the recipe's step 5 curves, by task (results/recipe/<task>/5_scale_up.parquet)
     recipe = {Path(path).parent.name: pd.read_parquet(path) for path in getattr(job.input, "recipe", [])}
+    # the imbalanced tasks' run scores (results/recipe_threshold.csv), where they ran
+    threshold = pd.read_csv(job.input.threshold) if getattr(job.input, "threshold", None) else None
     table = compute_claims(pd.read_parquet(job.input.metrics), pd.read_csv(job.input.scores), job.params.config,
-                           job.params.chapter, recipe=recipe, **studies)
+                           job.params.chapter, recipe=recipe, threshold=threshold, **studies)
     made_of = {"config": provenance.config_digests(job.params.whole_config), "code": provenance.code_digests()}
     table["config_hash"], table["code_hash"] = (provenance.fingerprint(made_of[k]) for k in ("config", "code"))
     table["seed"] = job.params.whole_config["seed"]
@@ -154,6 +156,7 @@ def report(job) -> None:
                                                              *getattr(job.input, "duplicate_leak", []))),
         recipe=pd.read_csv(job.input.recipe[0]) if getattr(job.input, "recipe", None) else None,
         last_layer=pd.read_csv(job.input.last_layer[0]) if getattr(job.input, "last_layer", None) else None,
+        threshold=pd.read_csv(job.input.threshold[0]) if getattr(job.input, "threshold", None) else None,
         images=pd.read_csv(job.input.images[0]) if getattr(job.input, "images", None) else None,
         clock=pd.read_csv(job.input.clock[0]) if getattr(job.input, "clock", None) else None,
         runs=run_counts(metrics),

@@ -32,8 +32,10 @@ def multi_hot(reviews: SparseReviews, num_words: int) -> sp.csr_matrix:
     return sp.csr_matrix((ones, reviews.ids.astype(np.int32), reviews.offsets), shape=(len(reviews), num_words))
 
 
-def probabilities(name: str, train_x, train_y: np.ndarray, validation_x, seed: int) -> np.ndarray:
-    """A baseline's predicted probability of "positive" for each validation row."""
+def probabilities(name: str, train_x, train_y: np.ndarray, validation_x, seed: int,
+                  class_weight: tuple[float, float] | None = None) -> np.ndarray:
+    """A baseline's predicted probability of "positive" for each validation row (``class_weight``: logistic
+    regression's loss weighted by class, (negative, positive))."""
     n = validation_x.shape[0]
     if name == "chance":
         return np.random.default_rng(seed).random(n)
@@ -42,7 +44,7 @@ def probabilities(name: str, train_x, train_y: np.ndarray, validation_x, seed: i
     if name == "logistic regression":
         if len(np.unique(train_y)) < 2:  # a fold that trains on one class: the model can only predict it
             return np.full(n, float(train_y[0]))
-        model = LogisticRegression(max_iter=1000)
+        model = LogisticRegression(max_iter=1000, class_weight=None if class_weight is None else dict(enumerate(class_weight)))
         return model.fit(train_x, train_y).predict_proba(validation_x)[:, 1]
     raise ValueError(f"no baseline {name!r} (have: {', '.join(NAMES)})")
 

@@ -36,6 +36,18 @@ def train(config: dict, task: str, entries: dict[str, dict], folds: list[Fold], 
     return pd.DataFrame([{"experiment": name, **row} for name, rows in zip(entries, tables) for row in rows])
 
 
+def predict(config: dict, task: str, entry: dict, folds: list[Fold], splits: dict[str, SparseReviews], epochs: int,
+            seeds: int, class_weight: tuple[float, float] | None = None) -> list[tuple[Fold, int, "np.ndarray"]]:
+    """One entry trained ``epochs`` on every fold and seed (the runs ``train`` draws, scored after the last epoch
+    only), optionally with Keras' class-weighted loss: per run, (fold, seed, its validation rows' probabilities)."""
+    (spec,) = [experiments.experiment(config, "candidate", entry)]
+    training = dataclasses.replace(spec.training, epochs=epochs, class_weight=class_weight)
+    runs = _runs(config, task, folds, seeds, evaluate_every_epoch=False)
+    predictions: list = []
+    train_stack((spec.model,), runs, training, splits, names=("candidate",), predictions=predictions)
+    return [(run.fold, run.seed, p[:, 0]) for run, p in zip(runs, predictions)]
+
+
 def final_fold(train_rows, test_rows) -> Fold:
     """Every training row of the task, scored on its test rows."""
     return Fold(0, 0, train_rows, "test", test_rows)

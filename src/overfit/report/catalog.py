@@ -19,6 +19,7 @@ from overfit.chapter import TUNING_ROLES, by_capacity
 from overfit import sweeps
 from overfit.report import i18n
 from overfit.grid import is_wide, protocol_experiments
+from overfit.recipe.tasks import threshold_tasks
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ PREPARATION = "7. Preparing the data"
 # The results table a figure kind draws from (figures of other kinds draw from results/metrics.parquet).
 TABLES = {"sweep": "results/sweeps.csv", "protocol_audit": "results/protocol_audit.csv",
           "tuning_leak": "results/tuning_leak.csv", "recipe": "results/recipe.csv",
-          "last_layer": "results/last_layer.csv", "images": "results/images.csv", "clock": "results/clock.csv"}
+          "last_layer": "results/last_layer.csv", "images": "results/images.csv", "clock": "results/clock.csv",
+          "threshold": "results/recipe_threshold_curves.csv"}
 # the recipe's figures: its step (x), title and caption
 RECIPE_FIGURES = (
     ("power", "Step 4, statistical power: candidates against the best baseline",
@@ -303,6 +305,16 @@ def figure_specs(config: dict, chapter: dict, language: str = i18n.SOURCE) -> li
         for step, title, caption in RECIPE_FIGURES:
             specs.append(FigureSpec(f"recipe_{step}", RECIPE, _(title), "recipe", "", (), "validation", "loss",
                                     _(caption), x=step))
+        if threshold_tasks(config):
+            specs.append(FigureSpec(
+                "recipe_threshold", RECIPE, _("Imbalanced classes: precision-recall curves, thresholds and class weights"),
+                "threshold", "", (), "validation", "loss",
+                _("Precision against recall of step 6's model (net) and of logistic regression, each trained with the "
+                  "plain and with a class-weighted loss, over the out-of-fold predictions of step 2's folds (one curve "
+                  "per seed); circles: mean precision and recall of the runs at Keras' 0.5, crosses: at the threshold "
+                  "tuned on the other folds; dotted: the positive share, what guessing reaches."),
+                labels=tuple((task, str(config["recipe"]["tasks"][task]["positive_share"]))
+                             for task in threshold_tasks(config))))
         specs.append(FigureSpec(
             "last_layer", RECIPE, _("The last-layer table, run: recommended against wrong pairings"), "last_layer",
             "", (), "validation", "loss", _("Each problem type's measure on held-out training rows (mean over seeds, "

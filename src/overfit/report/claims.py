@@ -28,7 +28,7 @@ import pandas as pd
 from overfit import chapter as chapter_roles
 from overfit import stats, sweeps
 from overfit.errors import ConfigError
-from overfit.recipe import candidates, decide
+from overfit.recipe import candidates, decide, threshold
 from overfit.report import modes
 from overfit.report.audit import estimates, truth
 from overfit.report.provenance import differences
@@ -199,8 +199,9 @@ class Context:
     def __init__(self, metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                  images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
                  pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None,
-                 duplicate_leak: pd.DataFrame | None = None):
+                 duplicate_leak: pd.DataFrame | None = None, threshold: pd.DataFrame | None = None):
         self.metrics, self.scores, self.config, self.chapter = metrics, scores, config, chapter
+        self.threshold = threshold  # results/recipe_threshold.csv: imbalanced tasks' run scores (recipe.threshold)
         self.images, self.clock, self.pretraining = images, clock, pretraining
         self.duplicate_leak = duplicate_leak  # results/duplicate_leak.csv (overfit.studies.duplicates)
         self.recipe = recipe or {}  # task -> the curves of its step 5 (results/recipe/<task>/5_scale_up.parquet)
@@ -685,6 +686,65 @@ def _recipe_claim(ctx: Context, row: dict) -> Result:
     return _judged(result, found, row["claimed"])
 
 
+# --- section 4.5 on imbalanced data: thresholds tuned out of fold, class weights (overfit.recipe.threshold) ---------
+# Each run (fold × seed) is scored on its own validation rows, at 0.5 or at the threshold of highest F1 on the other
+# folds' predictions; two sides compare paired by run, with the corrected interval (the folds share training rows).
+# Logistic regression is deterministic (one seed): it pairs with every seed of its fold.
+
+def _paired_by_run(a: pd.Series, b: pd.Series) -> pd.Series:
+    """b − a per run, (fold, seed) indexed; a side of one seed pairs by fold with each seed of the other."""
+    a, b = a.rename("a").reset_index(), b.rename("b").reset_index()
+    on = ["fold", "seed"]
+    if a.seed.nunique() == 1 or b.seed.nunique() == 1:
+        on = ["fold"]
+        a, b = (side.drop(columns="seed") if side.seed.nunique() == 1 and other.seed.nunique() > 1 else side
+                for side, other in ((a, b), (b, a)))
+    merged = a.merge(b, on=on)
+    return (merged.b - merged.a).dropna()
+
+
+THRESHOLD_MEASURES = {"f1": "F1", "precision": "precision", "recall": "recall", "average_precision": "average precision"}
+
+
+def _threshold_side(model: str, loss: str, at: str | None) -> str:
+    """A side of a threshold claim in words: "net (plain loss) at the tuned threshold"."""
+    return f"{model} ({loss} loss)" + {None: "", "default": f" at {threshold.DEFAULT}",
+                                        "tuned": " at the tuned threshold"}[at]
+
+
+def _threshold_claim(ctx: Context, row: dict) -> Result:
+    spec, statistic = row["threshold"], row["statistic"]
+    task = spec["task"]
+    result = _result(row, protocol=f"recipe_{task}")
+    table = ctx.threshold
+    if table is None or table.empty or task not in set(table.task):
+        result.detail = (f"no out-of-fold predictions of the recipe's task {task!r} (is it in recipe.tasks with a "
+                         "positive_share, and recipe.threshold set?)")
+        return result
+    scores = table[table.task == task]
+    sides, names, words = [], [], []
+    for model, loss, at in spec["compare"]:
+        column = statistic if statistic == "average_precision" else f"{statistic}_{at}"
+        mine = scores[(scores.model == model) & (scores.loss == loss)]
+        if mine.empty:
+            result.detail = f"no runs of {model} with the {loss} loss on {task!r}"
+            return result
+        sides.append(mine.set_index(["fold", "seed"])[column])
+        names.append(_threshold_side(model, loss, None if statistic == "average_precision" else at))
+        words.append(f"mean of {names[-1]}: {mine[column].mean():.4f}")
+        if at == "tuned" and statistic != "average_precision":
+            words.append(f"mean threshold of {names[-1]}: {mine.threshold.mean():.3g}")
+    result.statistic = (f"{THRESHOLD_MEASURES[statistic]} on each run's validation rows: {names[1]} − {names[0]}, "
+                        "paired by run (fold × seed)")
+    if statistic != "average_precision":
+        result.statistic += "; thresholds tuned on the other folds"
+    result.detail = "; ".join(words)
+    # n_validation / n_training of each fold: its rows against the other folds' rows of the same run set
+    ratio = float((scores.rows / scores.groupby(["model", "loss", "seed"]).rows.transform("sum").sub(scores.rows)).mean())
+    return _judged(result, interval(_paired_by_run(*sides), (-1.0, 1.0), validation_train_ratio=ratio),
+                   row["claimed"])
+
+
 # --- section 4.1: pretraining with few labels (overfit.studies.pretraining) --------------------------------------
 # Its runs are folds × seeds: each fold pretrains on its training part and validates on the rest, each seed draws
 # the labeled reviews, the initial weights and the batch order; the three starts of a run share all of that, so
@@ -759,10 +819,10 @@ def _judged(result: Result, interval: stats.Interval, claimed: dict) -> Result:
 def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, chapter: dict,
                    images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
                    pretraining: pd.DataFrame | None = None, recipe: dict[str, pd.DataFrame] | None = None,
-                   duplicate_leak: pd.DataFrame | None = None) -> pd.DataFrame:
+                   duplicate_leak: pd.DataFrame | None = None, threshold: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (claim, protocol) of the chapter; see Result for the columns. ``recipe``: task -> the curves
-    of the recipe's step 5."""
-    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining, recipe, duplicate_leak)
+    of the recipe's step 5; ``threshold``: the imbalanced tasks' run scores (overfit.recipe.threshold.run_scores)."""
+    ctx = Context(metrics, scores, config, chapter, images, clock, pretraining, recipe, duplicate_leak, threshold)
     results: list[Result] = []
     for row in chapter["claims"]:
         if "images" in row:
@@ -773,6 +833,8 @@ def compute_claims(metrics: pd.DataFrame, scores: pd.DataFrame, config: dict, ch
             results.append(_pretraining_claim(ctx, row))
         elif "recipe" in row:
             results.append(_recipe_claim(ctx, row))
+        elif "threshold" in row:
+            results.append(_threshold_claim(ctx, row))
         elif "duplicates" in row:
             results.append(_duplicates_claim(ctx, row))
         elif "fit" in row:

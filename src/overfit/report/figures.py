@@ -110,6 +110,8 @@ def draw(spec: FigureSpec, metrics: pd.DataFrame, book: pd.DataFrame, table: pd.
         return _draw_recipe(spec, table, _)
     if spec.kind == "last_layer":
         return _draw_last_layer(spec, table, _)
+    if spec.kind == "threshold":
+        return _draw_threshold(spec, table, _)
     if spec.kind == "images":
         return _draw_images(spec, table[table.study == spec.x], _)
     if spec.kind == "clock":
@@ -391,6 +393,44 @@ def _draw_last_layer(spec: FigureSpec, table: pd.DataFrame, _):
         ax.set_xlabel("")
         ax.set_ylabel(_(MEASURES[measure]))
         ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(spec.title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_threshold(spec: FigureSpec, table: pd.DataFrame, _):
+    """A panel per imbalanced task: each model's precision-recall curve over its out-of-fold predictions (per seed,
+    thin), with the mean precision and recall of its runs at 0.5 (circle) and at the cross-fitted threshold (cross);
+    the positive share is the precision of guessing."""
+    tasks = list(table.task.unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.0 * len(tasks), 4.6), squeeze=False)
+    sides = list(table[["model", "loss"]].drop_duplicates().itertuples(index=False, name=None))
+    palette = dict(zip(sides, sns.color_palette("tab10")))
+    for ax, task in zip(axes[0], tasks):
+        rows = table[table.task == task]
+        for side, colour in palette.items():
+            mine = rows[(rows.model == side[0]) & (rows.loss == side[1])]
+            curves = mine[mine.point == "curve"]
+            points = mine[mine.point != "curve"].set_index("point")
+            label = _("{model}, {loss} loss (average precision {ap:.3f})").format(
+                model=_(side[0]), loss=_(side[1]), ap=float(points.average_precision.iloc[0]))
+            for i, (_seed, run) in enumerate(curves.groupby("seed")):
+                ax.plot(run.recall, run.precision, "-", color=colour, linewidth=1.2, alpha=0.8,
+                        label=label if i == 0 else None)
+            for at, marker in (("default", "o"), ("tuned", "X")):
+                ax.plot(points.recall[at], points.precision[at], marker, color=colour, markersize=8,
+                        markeredgecolor="k")
+        share = spec.labels and dict(spec.labels).get(task)
+        if share:
+            ax.axhline(float(share), color="grey", linestyle=":", linewidth=1)
+        ax.plot([], [], "o", color="grey", markeredgecolor="k", label=_("at 0.5, mean of the runs"))
+        ax.plot([], [], "X", color="grey", markeredgecolor="k", label=_("at the tuned threshold, mean of the runs"))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(_("recall"))
+        ax.set_ylabel(_("precision"))
+        ax.set_title(task, fontsize=10)
+        ax.legend(fontsize=7, loc="lower left")
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig

@@ -388,6 +388,29 @@ def _recipe(recipe: pd.DataFrame) -> list:
     return tasks
 
 
+def _threshold(table: pd.DataFrame, claims: pd.DataFrame, words: ChapterWords) -> SimpleNamespace:
+    """Each imbalanced task's models: F1 at 0.5 and at the cross-fitted threshold, the thresholds and the average
+    precision (mean ± sd over runs), and the verdicts of the claims that read them (14c-14f)."""
+    tasks = []
+    for task, rows in table.groupby("task", sort=False):
+        models = []
+        for (model, loss), runs in rows.groupby(["model", "loss"], sort=False):
+            def spread(column, digits=3):
+                return f"{runs[column].mean():.{digits}f} ± {runs[column].std(ddof=1):.{digits}f}" if len(runs) > 1 \
+                    else f"{runs[column].mean():.{digits}f}"
+            models.append(SimpleNamespace(model=model, loss=loss, runs=len(runs), f1_default=spread("f1_default"),
+                                          f1_tuned=spread("f1_tuned"), threshold=spread("threshold", 2),
+                                          recall_default=f"{runs.recall_default.mean():.2f}",
+                                          recall_tuned=f"{runs.recall_tuned.mean():.2f}",
+                                          average_precision=spread("average_precision")))
+        tasks.append(SimpleNamespace(task=task, models=models,
+                                     positives=f"{rows.positives.sum() / rows.rows.sum():.1%}"))
+    # the claims that read these runs: on a task's protocol, and not step 5's (those read the ladder)
+    mine = claims[claims.protocol.astype(str).isin({f"recipe_{t.task}" for t in tasks})
+                  & claims.statistic.astype(str).str.contains("on each run's validation rows", regex=False)]
+    return SimpleNamespace(tasks=tasks, claims=[_verdict_line(c, words) for c in mine.itertuples()])
+
+
 def _last_layer(table: pd.DataFrame) -> list:
     """The book's last-layer table with what each pairing measured (mean ± sd over seeds)."""
     stats_ = table.groupby(["problem", "pairing", "activation", "loss", "measure"], sort=False).value.agg(["mean", "std"])
@@ -425,27 +448,32 @@ def _preparation(images: pd.DataFrame | None, clock: pd.DataFrame | None, claims
             "" if pd.isna(v.extraction_us) else f"{v.extraction_us:.3g}"]) for (r, n), v in table.iterrows()]
     # the claims judged on a study's runs or on the clock (their `protocol` column)
     mine = claims[claims.protocol.isin({*(set(images.study) if images is not None else set()), "clock"})]
-    for c in mine.itertuples():
-        adjusted = _text(getattr(c, "verdict_adjusted", ""))
-        claim = words(c, "claim", _text(c.claim))
-        shown.claims.append(SimpleNamespace(
-            id=c.id, protocol=c.protocol, claim=claim, claim_english=words.still_english(claim, _text(c.claim)),
-            verdict=c.verdict,
-            adjusted=adjusted if adjusted and adjusted != c.verdict else "", value=_number(c.value, 3),
-            interval=_interval(c.low, c.high)))
+    shown.claims = [_verdict_line(c, words) for c in mine.itertuples()]
     return shown
+
+
+def _verdict_line(c, words: ChapterWords) -> SimpleNamespace:
+    """A claim's words and verdict (after Holm's adjustment where that differs), value and interval, for a list
+    beside a study's own table."""
+    adjusted = _text(getattr(c, "verdict_adjusted", ""))
+    claim = words(c, "claim", _text(c.claim))
+    return SimpleNamespace(id=c.id, protocol=c.protocol, claim=claim,
+                           claim_english=words.still_english(claim, _text(c.claim)), verdict=c.verdict,
+                           adjusted=adjusted if adjusted and adjusted != c.verdict else "", value=_number(c.value, 3),
+                           interval=_interval(c.low, c.high))
 
 
 def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs: pd.DataFrame, seeds: pd.DataFrame,
          figures: list[tuple[FigureSpec, Path]], provenance: dict, jobs: pd.DataFrame, config: dict,
          sweeps: pd.DataFrame | None = None, protocol_study: tuple[pd.DataFrame, ...] | None = None,
          recipe: pd.DataFrame | None = None, last_layer: pd.DataFrame | None = None,
-         images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
+         threshold: pd.DataFrame | None = None, images: pd.DataFrame | None = None, clock: pd.DataFrame | None = None,
          language: str = i18n.SOURCE, chapter: dict | None = None, chapter_translation: Path | None = None,
          pretraining: dict | None = None) -> str:
     """``protocol_study``: results/protocol_audit.csv, tuning_leak.csv, duplicates.csv and, where it ran,
     duplicate_leak.csv (section 4.2);
-    ``recipe``: results/recipe.csv (section 4.5); ``language``: the page's (its figures must be drawn in it);
+    ``recipe``: results/recipe.csv (section 4.5); ``threshold``: results/recipe_threshold.csv (its imbalanced tasks'
+    run scores); ``language``: the page's (its figures must be drawn in it);
     ``chapter``: config/chapter.yaml, whose claim words a page in another language than English shows translated
     (from locales/chapter.<language>.yaml, or ``chapter_translation``); ``pretraining``: section 4.1's study as
     overfit.report.pretraining.section gives it, in ``language``, its figure drawn in it."""
@@ -476,6 +504,7 @@ def page(*, claims: pd.DataFrame, scores: pd.DataFrame, leak: pd.DataFrame, runs
                                                                      *protocol_study[3:]),
         recipe=None if recipe is None else _recipe(recipe),
         last_layer=None if last_layer is None else _last_layer(last_layer),
+        threshold=None if threshold is None else _threshold(threshold, claims, words),
         preparation=_preparation(images, clock, claims, words),
         runs=list(runs.itertuples()),
         jobs=SimpleNamespace(n=len(jobs), minutes=f"{jobs.seconds.sum() / 60:.1f}", rows=list(jobs.itertuples())),
