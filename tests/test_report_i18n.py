@@ -89,7 +89,7 @@ def test_every_message_has_english_and_korean_with_the_same_fields():
 DATA_WORDS = {"train", "validation", "validation missing", "single", "iterated", "identical", "near (Jaccard ≥ 0.8)",
               "within train", "within test", "train × test", *PROBLEMS, "wrong", "acc", "auc", "precision", "recall",
               "learning rate", "parameters", "label noise", "train reviews", "l1", "l2", "dropout", "weight decay",
-              "duplicated", "test"}
+              "duplicated", "test", "net", "logistic regression", "plain", "class-weighted"}
 
 
 def test_no_catalog_entry_is_left_over():

@@ -403,7 +403,7 @@ def _draw_threshold(spec: FigureSpec, table: pd.DataFrame, _):
     thin), with the mean precision and recall of its runs at 0.5 (circle) and at the cross-fitted threshold (cross);
     the positive share is the precision of guessing."""
     tasks = list(table.task.unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.0 * len(tasks), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.0 * len(tasks) + 3.6, 4.6), squeeze=False)
     sides = list(table[["model", "loss"]].drop_duplicates().itertuples(index=False, name=None))
     palette = dict(zip(sides, sns.color_palette("tab10")))
     for ax, task in zip(axes[0], tasks):
@@ -430,7 +430,8 @@ def _draw_threshold(spec: FigureSpec, table: pd.DataFrame, _):
         ax.set_xlabel(_("recall"))
         ax.set_ylabel(_("precision"))
         ax.set_title(task, fontsize=10)
-        ax.legend(fontsize=7, loc="lower left")
+    # outside the panels: the curves and points fill the whole square
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.suptitle(spec.title, fontsize=11)
     fig.tight_layout()
     return fig

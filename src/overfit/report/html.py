@@ -408,7 +408,8 @@ def _threshold(table: pd.DataFrame, claims: pd.DataFrame, words: ChapterWords) -
     # the claims that read these runs: on a task's protocol, and not step 5's (those read the ladder)
     mine = claims[claims.protocol.astype(str).isin({f"recipe_{t.task}" for t in tasks})
                   & claims.statistic.astype(str).str.contains("on each run's validation rows", regex=False)]
-    return SimpleNamespace(tasks=tasks, claims=[_verdict_line(c, words) for c in mine.itertuples()])
+    # the rows share a sentence: each is shown by what it measured
+    return SimpleNamespace(tasks=tasks, claims=[_verdict_line(c, words, "words") for c in mine.itertuples()])
 
 
 def _last_layer(table: pd.DataFrame) -> list:
@@ -452,13 +453,14 @@ def _preparation(images: pd.DataFrame | None, clock: pd.DataFrame | None, claims
     return shown
 
 
-def _verdict_line(c, words: ChapterWords) -> SimpleNamespace:
-    """A claim's words and verdict (after Holm's adjustment where that differs), value and interval, for a list
-    beside a study's own table."""
+def _verdict_line(c, words: ChapterWords, field: str = "claim") -> SimpleNamespace:
+    """A claim's sentence (``field`` "claim") or what it measured ("words"), its verdict (after Holm's adjustment
+    where that differs), value and interval, for a list beside a study's own table."""
     adjusted = _text(getattr(c, "verdict_adjusted", ""))
-    claim = words(c, "claim", _text(c.claim))
+    english = _text(getattr(c, field))
+    claim = words(c, field, english)
     return SimpleNamespace(id=c.id, protocol=c.protocol, claim=claim,
-                           claim_english=words.still_english(claim, _text(c.claim)), verdict=c.verdict,
+                           claim_english=words.still_english(claim, english), verdict=c.verdict,
                            adjusted=adjusted if adjusted and adjusted != c.verdict else "", value=_number(c.value, 3),
                            interval=_interval(c.low, c.high))
 
