@@ -106,3 +106,37 @@ def test_only_imbalanced_tasks_tune_a_threshold_and_only_when_asked():
     del config["recipe"]["threshold"]
     assert threshold_tasks(config) == []
     assert threshold_tasks({}) == []
+
+
+def linear_and_net(net_shift: float) -> pd.DataFrame:
+    """Run scores of the net (two losses, 2 seeds) and of logistic regression (one seed), the net's scores
+    separating the classes better (``net_shift`` > 0) or worse than the linear model's."""
+    tables = []
+    for model, seeds, strength in (("net", 2, 3.0 + net_shift), ("logistic regression", 1, 3.0)):
+        for loss in threshold.LOSSES:
+            table = predictions(seeds=seeds, shift=0.0, seed=7)
+            rng = np.random.default_rng(11)
+            logits = strength * table.label - 1.5 + rng.normal(0, 1, len(table))
+            tables.append(table.assign(model=model, loss=loss, p=1 / (1 + np.exp(-logits))))
+    return threshold.run_scores(pd.concat(tables, ignore_index=True))
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_report_says_whether_the_net_beats_logistic_regression_and_shows_every_model(language):
+    from conftest import REPO
+    from overfit import chapter
+    from overfit.report import html
+
+    claims = pd.DataFrame(columns=["id", "protocol", "statistic"])
+    words = html.ChapterWords(chapter.load(REPO / "config" / "chapter.yaml"), language)
+    section = html.environment(language).get_template("macros.html.j2").module.threshold_section
+    behind = str(section(html._threshold(linear_and_net(-1.5), claims, words)))
+    ahead = str(section(html._threshold(linear_and_net(+1.5), claims, words)))
+    if language == "en":
+        assert "does not beat logistic regression here" in behind and "positive reviews to learn" in behind
+        assert "ranks the rare reviews better than logistic regression" in ahead and "does not beat" not in ahead
+        for model, loss in (("net", "plain"), ("net", "class-weighted"), ("logistic regression", "plain"),
+                            ("logistic regression", "class-weighted")):
+            assert f"<td>{model}</td><td>{loss}</td>" in behind
+    else:  # the Korean page's words, not the English ones
+        assert "이기지 못합니다" in behind and "순위를 로지스틱 회귀보다 잘 매기고" in ahead and "does not beat" not in behind

@@ -100,18 +100,20 @@ def test_imdb_equals_keras(name, imdb, imdb_dense, request):
     assert near_zero <= 2 * band  # a sign picked by rounding: w against -w, both inside the band
 
 
-def test_a_class_weighted_loss_equals_keras_class_weight(imdb, imdb_dense, keras3):
-    """The recipe's class-weighted loss (overfit.recipe.threshold) as Keras 3's ``fit(class_weight=...)``: every
-    epoch's training loss (weighted) and accuracy (unweighted in Keras 3 too, measured), validation loss and
-    accuracy (unweighted, as Keras evaluates), and the final weights."""
+@pytest.mark.parametrize("edition", [1, 3])
+def test_a_class_weighted_loss_equals_keras_class_weight(edition, imdb, imdb_dense, request):
+    """The recipe's class-weighted loss (overfit.recipe.threshold; the recipe trains edition 1) as that edition's
+    ``fit(class_weight=...)``: every epoch's training loss (weighted) and accuracy, validation loss and accuracy
+    (unweighted, as Keras evaluates), and the final weights."""
+    request.getfixturevalue(KERAS[edition])
     weights = (0.6, 3.0)
-    spec, training, engine = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, 3, 8, class_weight=weights)
-    keras, final = keras_run(3, spec, training, engine, imdb, imdb_dense, class_weight=dict(enumerate(weights)))
-    comparison = oracle_engine.compare("IMDB 16-16-1 class-weighted e3", engine, keras, final)
+    spec, training, engine = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, edition, 8, class_weight=weights)
+    keras, final = keras_run(edition, spec, training, engine, imdb, imdb_dense, class_weight=dict(enumerate(weights)))
+    comparison = oracle_engine.compare(f"IMDB 16-16-1 class-weighted e{edition}", engine, keras, final)
     loss, accuracy = comparison.worst()
     assert loss <= TOLERANCE and accuracy <= TOLERANCE and comparison.weights <= TOLERANCE, comparison.report()
     # and the weights matter: the plain loss gives other numbers
-    _, _, plain = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, 3, 8)
+    _, _, plain = engine_run(imdb, (16, 16), 0.0, 0.0, 0.0, edition, 8)
     assert oracle_engine.relative(plain.train[:, 0], keras["train"][:, 0]).max() > 100 * TOLERANCE
 
 

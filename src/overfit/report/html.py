@@ -404,12 +404,30 @@ def _threshold(table: pd.DataFrame, claims: pd.DataFrame, words: ChapterWords) -
                                           recall_tuned=f"{runs.recall_tuned.mean():.2f}",
                                           average_precision=spread("average_precision")))
         tasks.append(SimpleNamespace(task=task, models=models,
-                                     positives=f"{rows.positives.sum() / rows.rows.sum():.1%}"))
+                                     positives=f"{rows.positives.sum() / rows.rows.sum():.1%}",
+                                     against=_net_against_linear(rows)))
     # the claims that read these runs: on a task's protocol, and not step 5's (those read the ladder)
     mine = claims[claims.protocol.astype(str).isin({f"recipe_{t.task}" for t in tasks})
                   & claims.statistic.astype(str).str.contains("on each run's validation rows", regex=False)]
     # the rows share a sentence: each is shown by what it measured
     return SimpleNamespace(tasks=tasks, claims=[_verdict_line(c, words, "words") for c in mine.itertuples()])
+
+
+def _net_against_linear(rows: pd.DataFrame) -> SimpleNamespace | None:
+    """The net against logistic regression on one task: average precision with the plain loss, and the better F1
+    of the two losses at the tuned thresholds; how many positive reviews a fold trains on."""
+    means = rows.groupby(["model", "loss"])[["average_precision", "f1_tuned"]].mean()
+    if not {"net", "logistic regression"} <= set(means.index.get_level_values("model")):
+        return None
+    net, linear = means.loc["net"], means.loc["logistic regression"]
+    one = rows[(rows.model == "net") & (rows.loss == rows.loss.iloc[0]) & (rows.seed == rows.seed.min())]
+    trained = (one.positives.sum() - one.positives).mean()  # a fold trains on the other folds' rows
+    ahead = [bool(net.average_precision.get("plain", np.nan) > linear.average_precision.get("plain", np.nan)),
+             bool(net.f1_tuned.max() > linear.f1_tuned.max())]
+    return SimpleNamespace(ahead="both" if all(ahead) else "neither" if not any(ahead) else "split", net_ap=f"{net.average_precision.get('plain', np.nan):.3f}",
+                           linear_ap=f"{linear.average_precision.get('plain', np.nan):.3f}",
+                           net_f1=f"{net.f1_tuned.max():.3f}", linear_f1=f"{linear.f1_tuned.max():.3f}",
+                           positives=f"{trained:,.0f}")
 
 
 def _last_layer(table: pd.DataFrame) -> list:
