@@ -262,15 +262,16 @@ def rerun_after_editing(workflow, module: str) -> dict[str, dict]:
     # every IMDB training job, the 4.1 study (it trains the reference model) and all that reads their curves
     ("overfit.engine.train", {"train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps", "figure",
                               "protocol_audit", "tuning_leak", "recipe_power", "recipe_scale_up", "recipe_tune",
-                              "recipe_final", "recipe", "report", "explorer", "pretraining", "pretraining_figure",
-                              "duplicate_leak"}),
+                              "recipe_final", "recipe", "recipe_threshold", "recipe_threshold_collect", "report",
+                              "explorer", "pretraining", "pretraining_figure", "duplicate_leak"}),
     # the folds are drawn once per protocol; every training job of it reads them, the recipe draws its own and the
     # image studies take Keras' validation_split from it
     ("overfit.protocols", {"folds", "train", "final_fit", "book_3_5_check", "collect", "claims", "movie_leak", "sweeps",
                            "figure", "protocol_audit", "tuning_leak", "image_study", "images", "recipe_problem",
                            "recipe_protocol",
                            "recipe_baselines", "recipe_power", "recipe_scale_up", "recipe_tune", "recipe_final", "recipe",
-                           "report", "explorer", "pretraining", "pretraining_figure", "duplicate_leak"}),
+                           "recipe_threshold", "recipe_threshold_collect", "report", "explorer", "pretraining",
+                           "pretraining_figure", "duplicate_leak"}),
 ])
 def test_editing_a_module_reruns_the_jobs_that_import_it_and_what_they_feed(finished, module, rules):
     jobs = rerun_after_editing(finished, module)

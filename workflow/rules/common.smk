@@ -9,7 +9,8 @@ from overfit.sweeps import entries
 from overfit.imports import job_code
 from overfit.report.catalog import TABLES, figure_specs
 from overfit.report.provenance import code_version
-from overfit.recipe.tasks import STEPS as RECIPE_STEPS, threshold_tasks
+from overfit.recipe import threshold_tasks
+from overfit.recipe.tasks import STEPS as RECIPE_STEPS
 from overfit.data.catalog import IMAGE_INPUTS, study_inputs
 from overfit.report import i18n
 

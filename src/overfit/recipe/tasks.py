@@ -23,15 +23,6 @@ METRICS = {
 }
 
 
-def threshold_tasks(config: dict) -> list[str]:
-    """The tasks whose decision threshold is tuned (overfit.recipe.threshold): those drawn imbalanced (a
-    positive_share), where the config's recipe has ``threshold``."""
-    recipe = config.get("recipe") or {}
-    if "threshold" not in recipe:
-        return []
-    return [task for task, settings in recipe["tasks"].items() if (settings or {}).get("positive_share") is not None]
-
-
 def task_rows(labels: np.ndarray, positive_share: float | None, seed: int, task: str, split: str) -> np.ndarray:
     """The rows of a split that make up the task: all of them, or every negative and positives drawn down."""
     if positive_share is None:

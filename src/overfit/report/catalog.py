@@ -19,7 +19,7 @@ from overfit.chapter import TUNING_ROLES, by_capacity
 from overfit import sweeps
 from overfit.report import i18n
 from overfit.grid import is_wide, protocol_experiments
-from overfit.recipe.tasks import threshold_tasks
+from overfit.recipe import threshold_tasks
 
 
 @dataclass(frozen=True)

@@ -416,7 +416,7 @@ def _threshold(table: pd.DataFrame, claims: pd.DataFrame, words: ChapterWords) -
 def _net_against_linear(rows: pd.DataFrame) -> SimpleNamespace | None:
     """The net against logistic regression on one task: average precision with the plain loss, and the better F1
     of the two losses at the tuned thresholds; how many positive reviews a fold trains on."""
-    means = rows.groupby(["model", "loss"])[["average_precision", "f1_tuned"]].mean()
+    means = rows.groupby(["model", "loss"])[["average_precision", "f1_tuned", "f1_default"]].mean()
     if not {"net", "logistic regression"} <= set(means.index.get_level_values("model")):
         return None
     net, linear = means.loc["net"], means.loc["logistic regression"]
@@ -427,7 +427,12 @@ def _net_against_linear(rows: pd.DataFrame) -> SimpleNamespace | None:
     return SimpleNamespace(ahead="both" if all(ahead) else "neither" if not any(ahead) else "split", net_ap=f"{net.average_precision.get('plain', np.nan):.3f}",
                            linear_ap=f"{linear.average_precision.get('plain', np.nan):.3f}",
                            net_f1=f"{net.f1_tuned.max():.3f}", linear_f1=f"{linear.f1_tuned.max():.3f}",
-                           positives=f"{trained:,.0f}")
+                           positives=f"{trained:,.0f}",
+                           # at Keras' 0.5 with the plain loss: where logistic regression leads only there
+                           default_behind=bool(net.f1_default.get("plain", np.nan)
+                                               < linear.f1_default.get("plain", np.nan)),
+                           net_default=f"{net.f1_default.get('plain', np.nan):.3f}",
+                           linear_default=f"{linear.f1_default.get('plain', np.nan):.3f}")
 
 
 def _last_layer(table: pd.DataFrame) -> list:
