@@ -204,7 +204,6 @@ class Trainer:
         return jnp.concatenate([jnp.stack([data_loss + self.penalties(params), data_loss, totals[:, 1] / totals[:, 2]], axis=1),
                                 metrics.scores(totals[:, 3:], totals[:, 2])], axis=1)
 
-
     def _predict(self, params, arrays, chunks, slots):
         """(chunks × chunk rows, models): each row's sigmoid output; padding rows come out too (the caller drops them)."""
         def chunk_probabilities(rows):

@@ -222,12 +222,13 @@ def threshold(job) -> None:
     log.info("step 6's model %s (%s), %d epochs, on %d folds × %d seeds, plain and with class weights %.3g "
              "(negative), %.3g (positive); logistic regression both ways", tuned.candidate, candidates.describe(entry),
              epochs, len(folds), seeds, *weights)
+    x, y = baseline_models.multi_hot(split, config["data"]["imdb"]["num_words"]), split.label.astype(np.int64)
     tables = []
     for loss, class_weight in (("plain", None), ("class-weighted", weights)):
+        # the same initialisations and batch orders as the plain runs: the two losses compare paired by run
         for fold, seed, p in predict(config, task, entry, folds, {"train": split}, epochs, seeds, class_weight):
             tables.append(pd.DataFrame({"model": "net", "loss": loss, "fold": fold.fold, "seed": seed,
                                         "row": fold.validation_rows, "p": p}))
-        x, y = baseline_models.multi_hot(split, config["data"]["imdb"]["num_words"]), split.label.astype(np.int64)
         for fold in folds:  # deterministic: one seed
             p = baseline_models.probabilities("logistic regression", x[fold.train_rows], y[fold.train_rows],
                                               x[fold.validation_rows], 0, class_weight)

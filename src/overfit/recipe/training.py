@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 
 from overfit import experiments
@@ -37,10 +38,10 @@ def train(config: dict, task: str, entries: dict[str, dict], folds: list[Fold], 
 
 
 def predict(config: dict, task: str, entry: dict, folds: list[Fold], splits: dict[str, SparseReviews], epochs: int,
-            seeds: int, class_weight: tuple[float, float] | None = None) -> list[tuple[Fold, int, "np.ndarray"]]:
+            seeds: int, class_weight: tuple[float, float] | None = None) -> list[tuple[Fold, int, np.ndarray]]:
     """One entry trained ``epochs`` on every fold and seed (the runs ``train`` draws, scored after the last epoch
     only), optionally with Keras' class-weighted loss: per run, (fold, seed, its validation rows' probabilities)."""
-    (spec,) = [experiments.experiment(config, "candidate", entry)]
+    spec = experiments.experiment(config, "candidate", entry)
     training = dataclasses.replace(spec.training, epochs=epochs, class_weight=class_weight)
     runs = _runs(config, task, folds, seeds, evaluate_every_epoch=False)
     predictions: list = []
